@@ -1,0 +1,11 @@
+# Runtime shared by every experiment: checkpoints, logs, evaluation, distributed settings.
+checkpoint_config = dict(interval=1)
+log_config = dict(interval=20, hooks=[dict(type='TextLoggerHook')])
+evaluation = dict(interval=1, metrics=['top_k_accuracy', 'mean_class_accuracy'], topk=(1, 5))
+log_level = 'INFO'
+dist_params = dict()
+workflow = [('train', 1)]
+load_from = None
+resume_from = None
+auto_resume = True
+find_unused_parameters = False

@@ -1,0 +1,84 @@
+"""Test a checkpoint: `python tools/test.py CONFIG -C CHECKPOINT [--eval top_k_accuracy mean_class_accuracy]`."""
+import argparse
+import json
+import os
+import os.path as osp
+import warnings
+
+import _bootstrap  # noqa: F401
+
+warnings.filterwarnings('ignore', message='On January 1, 2023, MMCV will release v2.0.0')
+
+
+def parse_args(argv=None):
+    from mmcv import DictAction
+    parser = argparse.ArgumentParser(description='Test a recognizer checkpoint')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('-C', '--checkpoint', required=True, help='checkpoint file')
+    parser.add_argument('--out', help='dump the per-sample scores (.pkl / .json) here')
+    parser.add_argument('--eval', type=str, nargs='+', default=None,
+                        help='metrics, e.g. top_k_accuracy mean_class_accuracy (default: the config\'s)')
+    parser.add_argument('--average-clips', choices=['score', 'prob', 'none'], default=None,
+                        help='how clip scores are averaged (overrides model.test_cfg.average_clips)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='override config entries, e.g. data.test.split=xsub_val')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none', help='job launcher')
+    parser.add_argument('--local-rank', '--local_rank', type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from mmcv import Config
+
+    from pyskl.apis import multi_gpu_test, single_gpu_test
+    from pyskl.apis.train import loader_settings
+    from pyskl.core.parallel import wrap_model
+    from pyskl.datasets import build_dataloader, build_dataset
+    from pyskl.models import build_model
+    from pyskl.utils import get_root_logger
+    from pyskl.utils.checkpoint import load_checkpoint
+    from pyskl.utils.dist import get_dist_info, init_dist, is_distributed
+
+    cfg = Config.fromfile(args.config)
+    cfg.merge_from_dict(args.cfg_options)
+    if args.average_clips is not None:
+        cfg.model.setdefault('test_cfg', dict())
+        cfg.model.test_cfg = dict(cfg.model.test_cfg or {}, average_clips=None if args.average_clips == 'none'
+                                  else args.average_clips)
+    if args.launcher != 'none':
+        init_dist(args.launcher, **cfg.get('dist_params', {}))
+    distributed = is_distributed()
+    rank, _ = get_dist_info()
+    logger = get_root_logger(log_level=cfg.get('log_level', 'INFO'))
+
+    dataset = build_dataset(cfg.data.test, dict(test_mode=True))
+    loader = build_dataloader(dataset, dist=distributed, shuffle=False,
+                              **loader_settings(cfg, 'test', persistent_workers=False))
+    model = build_model(cfg.model)
+    load_checkpoint(model, args.checkpoint, logger=logger)
+    model = wrap_model(model, distributed)
+    results = multi_gpu_test(model, loader) if distributed else single_gpu_test(model, loader)
+    if rank != 0:
+        return None
+    if args.out:
+        dataset.dump_results(results, args.out)
+        logger.info(f'scores written to {args.out}')
+    eval_cfg = dict(cfg.get('evaluation', {}))
+    for key in ('interval', 'start', 'save_best', 'rule', 'by_epoch', 'broadcast_bn_buffer', 'tmpdir',
+                'gpu_collect', 'out_dir', 'less_keys', 'greater_keys'):
+        eval_cfg.pop(key, None)
+    if args.eval:
+        eval_cfg['metrics'] = args.eval
+    metrics = dataset.evaluate(results, logger=logger, **eval_cfg)
+    for key, value in metrics.items():
+        print(f'{key}: {value:.4f}')
+    print(json.dumps({'checkpoint': osp.basename(args.checkpoint), **metrics}))
+    return metrics
+
+
+if __name__ == '__main__':
+    main()
