@@ -1,1 +1,3 @@
-__all__ = []
+from .evaluation import confusion_matrix, mean_average_precision, mean_class_accuracy, top_k_accuracy
+
+__all__ = ['top_k_accuracy', 'mean_class_accuracy', 'confusion_matrix', 'mean_average_precision']

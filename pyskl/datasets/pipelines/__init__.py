@@ -1,1 +1,11 @@
-__all__ = []
+from .augmentations import CenterCrop, Flip, RandomCrop, RandomResizedCrop, Resize
+from .compose import Compose
+from .formatting import Collect, FormatShape, ToTensor, to_tensor
+from .heatmap_related import GeneratePoseTarget
+from .pose_related import PoseCompact, PoseDecode
+from .sampling import UniformSampleFrames
+
+__all__ = [
+    'Compose', 'UniformSampleFrames', 'PoseDecode', 'PoseCompact', 'Resize', 'RandomResizedCrop', 'CenterCrop',
+    'RandomCrop', 'Flip', 'GeneratePoseTarget', 'FormatShape', 'Collect', 'ToTensor', 'to_tensor'
+]

@@ -1,0 +1,411 @@
+"""`PoseDataset`: pyskl's skeleton annotation pickles, validated once at load time."""
+import importlib.util
+import os
+import os.path as osp
+import pickle
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from ..utils.logger import get_root_logger
+from .base import BaseDataset
+from .builder import DATASETS
+from .errors import AnnotationError, sample_error
+
+_MAX_LISTED = 5
+
+
+def _require_pymemcache() -> None:
+    """Fail early, with an install hint, when ``memcached=True`` but pymemcache is missing."""
+    if importlib.util.find_spec('pymemcache') is None:
+        raise ImportError('PoseDataset(memcached=True) needs the pymemcache package: pip install pymemcache '
+                          '(and a running memcached server at mc_cfg)')
+
+
+def _memcache_client(mc_cfg):
+    """A pymemcache client for the ``(host, port)`` in ``mc_cfg`` that pickles the values it stores."""
+    from pymemcache import serde
+    from pymemcache.client.base import Client
+    return Client(tuple(mc_cfg), serde=serde.pickle_serde)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _read_pickle(path: str, what: str = 'ann_file'):
+    """Unpickle ``path``, turning every failure into an error that names the file and says what is wrong."""
+    if not osp.exists(path):
+        relative = '' if osp.isabs(path) else f' (relative to the working directory {os.getcwd()})'
+        raise FileNotFoundError(f'{what} {path} does not exist{relative}. Download or generate the annotation pickle '
+                                '(see the scripts in tools/data) or fix the path in the config.')
+    if osp.isdir(path):
+        raise AnnotationError(f'{what} {path} is a directory; expected a pyskl annotation pickle file')
+    try:
+        with open(path, 'rb') as f:
+            return pickle.load(f)
+    except EOFError as e:
+        raise AnnotationError(f'{what} {path} is empty or truncated (the pickle data ends early: {e}); '
+                              're-download or regenerate it') from e
+    except pickle.UnpicklingError as e:
+        if 'truncated' in str(e):
+            raise AnnotationError(f'{what} {path} is truncated ({e}); re-download or regenerate it') from e
+        raise AnnotationError(f'{what} {path} is not a pickle file ({e}); expected a pyskl annotation pickle') from e
+    except Exception as e:
+        raise AnnotationError(f'{what} {path} could not be unpickled ({type(e).__name__}: {e}); it is corrupt or '
+                              'not a pyskl annotation pickle') from e
+
+
+@DATASETS.register_module()
+class PoseDataset(BaseDataset):
+    """Skeleton clips from a pyskl annotation pickle.
+
+    The file holds ``dict(split=dict(name=[frame_dir, ...]), annotations=[...])`` or a bare list of annotations.
+    Each annotation is a dict with ``frame_dir`` (or ``filename``), ``label`` (int), ``total_frames``,
+    ``keypoint`` ``[M, T, V, 2]`` in pixels with ``keypoint_score`` ``[M, T, V]`` (2D), or ``keypoint``
+    ``[M, T, V, 3]`` without scores (3D), and usually ``img_shape`` / ``original_shape`` ``(h, w)``. M is the number
+    of people, T of frames (``total_frames``), V of joints. Coordinates outside ``img_shape`` are legal.
+
+    Every kept sample is validated when the dataset is built; a malformed one raises an `AnnotationError` that
+    names the file, the sample (index in the file and ``frame_dir``) and the field.
+
+    Args:
+        ann_file (str): the annotation pickle.
+        pipeline: the transforms (see `BaseDataset`).
+        split (str, optional): keep only the samples listed in ``split[split]``, in the file's order.
+        valid_ratio (float, optional): keep only samples whose fraction of valid frames is at least this. The valid
+            frame count is ``valid[box_thr]`` when the annotation has a ``valid`` dict (pyskl's detector pickles)
+            and ``box_thr`` is set, else the number of frames where some (kept) person has a non-zero keypoint.
+        box_thr (float, optional): when an annotation has ``box_score`` ``[M, T]``, people / frames whose box score
+            is below the threshold are blanked (keypoints and scores set to 0, which means "missing") and people
+            with no frame left are dropped (at least one person stays); the mask of the remaining people is passed
+            on as ``anno_inds`` ``[M', T]``.
+        class_prob (list | dict, optional): per-class multipliers >= 1 for training: a sample of class ``c`` appears
+            ``floor(p_c)`` times plus once more with probability ``p_c - floor(p_c)`` (drawn once, with
+            ``class_prob_seed``). Classes missing from a dict get 1. Ignored in test mode. ``file_indices[i]`` is
+            the position in the file of dataset sample ``i``.
+        memcached (bool): samples that carry ``raw_file`` (a pickle of ``{key: sample fields}``) and ``key`` (default
+            ``frame_dir``) instead of their keypoints are fetched through memcached, filling it from ``raw_file``
+            on a miss. Needs pymemcache.
+        mc_cfg (tuple, optional): ``(host, port)`` of the memcached server.
+        class_prob_seed (int): seed of the draw for the fractional part of ``class_prob``.
+        kwargs: `BaseDataset` arguments (``test_mode``, ``num_classes``, ``multi_class``, ``data_prefix``,
+            ``start_index``, ``modality``).
+    """
+
+    def __init__(self,
+                 ann_file: str,
+                 pipeline: Optional[Union[Sequence[Union[dict, Callable]], Callable]],
+                 split: Optional[str] = None,
+                 valid_ratio: Optional[float] = None,
+                 box_thr: Optional[float] = None,
+                 class_prob: Optional[Union[Sequence[float], Dict[int, float]]] = None,
+                 memcached: bool = False,
+                 mc_cfg: Optional[tuple] = None,
+                 class_prob_seed: int = 0,
+                 **kwargs) -> None:
+        for name, value in (('valid_ratio', valid_ratio), ('box_thr', box_thr)):
+            if value is not None and (not isinstance(value, (int, float)) or not 0 <= value <= 1):
+                raise ValueError(f'PoseDataset({ann_file}): {name} must be a number in [0, 1] or None, got {value!r}')
+        if memcached:
+            if mc_cfg is None:
+                raise ValueError(f'PoseDataset({ann_file}): memcached=True needs mc_cfg=(host, port)')
+            _require_pymemcache()
+        self.split = split
+        self.valid_ratio = valid_ratio
+        self.box_thr = box_thr
+        self.class_prob = class_prob
+        self.class_prob_seed = class_prob_seed
+        self.memcached = memcached
+        self.mc_cfg = mc_cfg
+        self._mc_client = None
+        self.file_indices: List[int] = []
+        super().__init__(ann_file, pipeline, **kwargs)
+        if class_prob is not None and not self.test_mode:
+            self._repeat_by_class()
+
+    def __getstate__(self) -> dict:
+        # a memcached connection must not be shared by forked loader workers
+        state = self.__dict__.copy()
+        state['_mc_client'] = None
+        return state
+
+    # ------------------------------------------------------------------ loading
+
+    def load_annotations(self) -> List[dict]:
+        """Read, filter and validate the annotations; see the class docstring."""
+        annotations, splits = self._annotation_list(_read_pickle(self.ann_file))
+        ids = [self._identifier(i, ann) for i, ann in enumerate(annotations)]
+        kept = self._split_indices(ids, splits)
+        for i in kept:
+            self._check_sample(i, annotations[i], deferred=self._is_deferred(annotations[i]))
+
+        infos, indices = [], []
+        for i in kept:
+            ann = annotations[i]
+            if self.valid_ratio:
+                frac = self._valid_fraction(i, ann)
+                if frac < self.valid_ratio:
+                    continue
+            info = dict(ann)
+            info.pop('valid', None)
+            if self.box_thr is None:
+                info.pop('box_score', None)
+            if self.memcached and self._is_deferred(ann):
+                info.setdefault('key', ann.get('frame_dir', ann.get('filename')))
+            if self.data_prefix:
+                for key in ('filename', 'frame_dir'):
+                    if key in info:
+                        info[key] = osp.join(self.data_prefix, info[key])
+            infos.append(info)
+            indices.append(i)
+
+        where = f' in split {self.split!r}' if self.split is not None else ''
+        if not kept:
+            raise AnnotationError(f'ann_file {self.ann_file}: there are no samples{where}')
+        if not infos:
+            raise AnnotationError(f'ann_file {self.ann_file}: no sample left: all {len(kept)} samples{where} have a '
+                                  f'fraction of valid frames below valid_ratio={self.valid_ratio}')
+        dropped = ''
+        if len(kept) > len(infos):
+            dropped = f', {len(kept) - len(infos)} dropped by valid_ratio={self.valid_ratio}'
+        get_root_logger().info(f'{self.ann_file}: {len(infos)} samples{where}{dropped}')
+        self.file_indices = indices
+        return infos
+
+    def _annotation_list(self, data) -> Tuple[list, Optional[dict]]:
+        """The file's annotation list and its split dict (None for a bare list)."""
+        if isinstance(data, dict):
+            if not isinstance(data.get('annotations'), list):
+                raise AnnotationError(f'ann_file {self.ann_file}: expected dict(split=..., annotations=[...]) or a '
+                                      f'list of annotation dicts, got a dict with keys {sorted(map(str, data))}')
+            splits = data.get('split')
+            if splits is not None and not isinstance(splits, dict):
+                raise AnnotationError(f"ann_file {self.ann_file}: 'split' must be a dict of name -> list of "
+                                      f'frame_dir, got {type(splits).__name__}')
+            return data['annotations'], splits
+        if isinstance(data, list):
+            return data, None
+        raise AnnotationError(f'ann_file {self.ann_file}: expected dict(split=..., annotations=[...]) or a list of '
+                              f'annotation dicts, got {type(data).__name__}')
+
+    def _identifier(self, index: int, ann) -> str:
+        if not isinstance(ann, dict):
+            raise sample_error(self.ann_file, index, None, '(sample)',
+                               f'is a {type(ann).__name__}, expected an annotation dict')
+        if 'filename' in ann:
+            return ann['filename']
+        if 'frame_dir' not in ann:
+            raise sample_error(self.ann_file, index, None, 'frame_dir',
+                               f'missing: every sample needs a frame_dir identifier (keys: {sorted(map(str, ann))})')
+        return ann['frame_dir']
+
+    def _split_indices(self, ids: List[str], splits: Optional[dict]) -> List[int]:
+        """Positions in the file of the samples in ``self.split`` (all samples when it is None)."""
+        if self.split is None:
+            return list(range(len(ids)))
+        if splits is None:
+            raise AnnotationError(f"ann_file {self.ann_file}: split={self.split!r} was requested but the file has no "
+                                  "'split' dict; use split=None or a file of the form dict(split=..., annotations=...)")
+        if self.split not in splits:
+            raise AnnotationError(f'ann_file {self.ann_file}: split {self.split!r} is not in the file; available '
+                                  f'splits: {", ".join(map(repr, sorted(splits, key=str)))}')
+        wanted = splits[self.split]
+        known = set(ids)
+        missing = [x for x in wanted if x not in known]
+        if missing:
+            raise AnnotationError(f'ann_file {self.ann_file}: split {self.split!r} lists {len(missing)} frame_dir '
+                                  f'that are not among the annotations, e.g. {missing[:_MAX_LISTED]}')
+        wanted = set(wanted)
+        return [i for i, x in enumerate(ids) if x in wanted]
+
+    def _is_deferred(self, ann: dict) -> bool:
+        """Whether the sample's keypoints live in a raw file fetched through memcached."""
+        return self.memcached and 'raw_file' in ann and 'keypoint' not in ann
+
+    # ------------------------------------------------------------------ validation
+
+    def _check_sample(self, index: int, ann: dict, deferred: bool = False, ann_file: Optional[str] = None) -> None:
+        """Raise an `AnnotationError` for the first malformed field of ``ann`` (keypoints skipped when deferred)."""
+        name = ann.get('frame_dir', ann.get('filename'))
+        where = ann_file or self.ann_file
+
+        def fail(field: str, problem: str) -> AnnotationError:
+            return sample_error(where, index, name, field, problem)
+
+        self._check_label(ann, fail)
+        if deferred:
+            return
+        if 'keypoint' not in ann:
+            hint = ' (it has raw_file: set memcached=True to fetch it)' if 'raw_file' in ann else ''
+            raise fail('keypoint', f'missing{hint}; expected an array [M, T, V, 2|3]')
+        kp = ann['keypoint']
+        if not isinstance(kp, np.ndarray):
+            raise fail('keypoint', f'is a {type(kp).__name__}, expected a numpy array [M, T, V, 2|3]')
+        if kp.dtype.kind not in 'iuf':
+            raise fail('keypoint', f'has dtype {kp.dtype}, expected a numeric (float32) array')
+        if kp.ndim != 4 or kp.shape[-1] not in (2, 3):
+            raise fail('keypoint', f'has shape {kp.shape} but expected [M, T, V, 2|3] (people, frames, joints, '
+                       'coordinates)')
+        self._check_finite(kp, 'keypoint', fail)
+        if 'keypoint_score' in ann:
+            score = ann['keypoint_score']
+            if not isinstance(score, np.ndarray) or score.dtype.kind not in 'iuf':
+                raise fail('keypoint_score', f'is {type(score).__name__} of dtype {getattr(score, "dtype", None)}, '
+                           'expected a numeric numpy array [M, T, V]')
+            if score.shape != kp.shape[:3]:
+                raise fail('keypoint_score', f'has shape {score.shape} but keypoint has shape {kp.shape}; expected '
+                           f'[M, T, V] = {kp.shape[:3]}')
+            self._check_finite(score, 'keypoint_score', fail)
+        if 'total_frames' not in ann:
+            raise fail('total_frames', f'missing; expected the number of frames ({kp.shape[1]} in keypoint)')
+        total = ann['total_frames']
+        if not _is_int(total):
+            raise fail('total_frames', f'is {total!r} ({type(total).__name__}), expected an int')
+        if total != kp.shape[1]:
+            raise fail('total_frames', f'is {total} but keypoint has {kp.shape[1]} frames (shape {kp.shape})')
+        if total < 1:
+            raise fail('total_frames', 'is 0: a sample needs at least one frame')
+        if self.box_thr is not None and 'box_score' in ann:
+            box = np.asarray(ann['box_score'])
+            if box.shape != kp.shape[:2]:
+                raise fail('box_score', f'has shape {box.shape} but expected [M, T] = {kp.shape[:2]}')
+
+    @staticmethod
+    def _check_finite(arr: np.ndarray, field: str, fail) -> None:
+        if arr.dtype.kind != 'f' or np.isfinite(arr).all():
+            return
+        n_nan = int(np.isnan(arr).sum())
+        n_inf = int(np.isinf(arr).sum())
+        raise fail(field, f'has {n_nan} NaN and {n_inf} inf values (of {arr.size}); mark missing joints with '
+                   'coordinates 0 and score 0 instead')
+
+    def _check_label(self, ann: dict, fail) -> None:
+        if 'label' not in ann:
+            raise fail('label', 'missing; every sample needs its class index')
+        label = ann['label']
+        if self.multi_class:
+            if not isinstance(label, (list, tuple, np.ndarray)) or not all(_is_int(x) for x in label):
+                raise fail('label', f'is {label!r}, expected a list of int class indices (multi_class=True)')
+            values = list(label)
+        else:
+            if not _is_int(label):
+                raise fail('label', f'is {label!r} ({type(label).__name__}), expected an int class index')
+            values = [label]
+        for value in values:
+            if self.num_classes is not None and not 0 <= value < self.num_classes:
+                raise fail('label', f'is {value}, outside [0, {self.num_classes}) (num_classes={self.num_classes})')
+            if value < 0:
+                raise fail('label', f'is {value}; class indices must be >= 0')
+
+    # ------------------------------------------------------------------ filters
+
+    def _valid_fraction(self, index: int, ann: dict) -> float:
+        """Fraction of the sample's frames that count as valid for ``valid_ratio``."""
+        name = ann.get('frame_dir', ann.get('filename'))
+        valid = ann.get('valid')
+        count = None
+        if isinstance(valid, dict) and self.box_thr is not None:
+            matches = [k for k in valid if isinstance(k, (int, float)) and np.isclose(k, self.box_thr)]
+            if not matches:
+                raise sample_error(self.ann_file, index, name, 'valid',
+                                   f'has no entry for box_thr={self.box_thr}; available: {sorted(valid)}')
+            count = valid[matches[0]]
+        elif valid is not None and not isinstance(valid, dict):
+            count = valid
+        if count is None:
+            if 'keypoint' not in ann:
+                raise sample_error(self.ann_file, index, name, 'valid',
+                                   'missing: valid_ratio needs it for samples whose keypoints are in raw_file')
+            present = np.abs(ann['keypoint']).sum(axis=(2, 3)) > 0
+            mask = self._box_mask(ann)
+            if mask is not None:
+                present &= mask
+            count = int(present.any(axis=0).sum())
+        total = ann.get('total_frames')
+        if not _is_int(total) or total < 1:
+            raise sample_error(self.ann_file, index, name, 'total_frames',
+                               f'is {total!r}; valid_ratio needs a positive int')
+        return float(count) / total
+
+    def _box_mask(self, ann: dict) -> Optional[np.ndarray]:
+        """``[M, T]`` bool mask of the people / frames whose box score passes ``box_thr`` (None when unused)."""
+        if self.box_thr is None or 'box_score' not in ann:
+            return None
+        return np.asarray(ann['box_score']) >= self.box_thr
+
+    def _repeat_by_class(self) -> None:
+        prob = self.class_prob
+        if isinstance(prob, dict):
+            try:
+                table = {int(k): v for k, v in prob.items()}
+            except (TypeError, ValueError) as e:
+                raise ValueError(f'PoseDataset({self.ann_file}): class_prob keys must be class indices') from e
+        elif isinstance(prob, (list, tuple, np.ndarray)):
+            table = dict(enumerate(prob))
+        else:
+            raise TypeError(f'PoseDataset({self.ann_file}): class_prob must be a list or a dict, '
+                            f'got {type(prob).__name__}')
+        for cls, mult in table.items():
+            if not isinstance(mult, (int, float, np.integer, np.floating)) or not mult >= 1:
+                raise ValueError(f'PoseDataset({self.ann_file}): class_prob[{cls}] is {mult!r}; multipliers must be '
+                                 'numbers >= 1')
+        is_list = not isinstance(prob, dict)
+
+        def multiplier(label) -> float:
+            classes = list(label) if self.multi_class else [label]
+            for c in classes:
+                if is_list and c not in table:
+                    raise ValueError(f'PoseDataset({self.ann_file}): class_prob has {len(table)} entries but label '
+                                     f'{c} occurs; give one multiplier per class')
+            return max(float(table.get(c, 1.0)) for c in classes)
+
+        rng = np.random.default_rng(self.class_prob_seed)
+        infos, indices = [], []
+        for info, index in zip(self.video_infos, self.file_indices):
+            mult = multiplier(info['label'])
+            times = int(mult) + int(rng.random() < mult - int(mult))
+            infos.extend([info] * times)
+            indices.extend([index] * times)
+        get_root_logger().info(f'{self.ann_file}: class_prob repeats {len(self.video_infos)} samples into '
+                               f'{len(infos)}')
+        self.video_infos, self.file_indices = infos, indices
+
+    # ------------------------------------------------------------------ samples
+
+    def _fetch_pack(self, idx: int, results: dict) -> dict:
+        """The deferred fields of sample ``idx`` from memcached, filling the cache from ``raw_file`` on a miss."""
+        key = results['key']
+        if self._mc_client is None:
+            self._mc_client = _memcache_client(self.mc_cfg)
+        pack = self._mc_client.get(key)
+        if not isinstance(pack, dict):
+            raw_file = results['raw_file']
+            raw = _read_pickle(raw_file, what='raw_file')
+            if not isinstance(raw, dict) or key not in raw:
+                raise AnnotationError(f'raw_file {raw_file} (of ann_file {self.ann_file}) has no entry {key!r}')
+            for k, v in raw.items():
+                self._mc_client.set(k, v)
+            pack = raw[key]
+        merged = dict(results)
+        merged.update(pack)
+        self._check_sample(self.file_indices[idx], merged, ann_file=f'{self.ann_file} (raw_file {results["raw_file"]})')
+        return merged
+
+    def load_sample(self, idx: int) -> dict:
+        """A private copy of sample ``idx`` with its memcached fields fetched and ``box_thr`` applied."""
+        results = super().load_sample(idx)
+        if self.memcached and 'keypoint' not in results and 'raw_file' in results:
+            results = self._fetch_pack(idx, results)
+        mask = self._box_mask(results)
+        results.pop('box_score', None)
+        if mask is not None and not mask.all():
+            keep = mask.any(axis=1)
+            keep[np.argmax(keep)] = True  # at least one person stays
+            for field in ('keypoint', 'keypoint_score'):
+                if field in results:
+                    arr = results[field]
+                    blanked = np.where(mask.reshape(mask.shape + (1, ) * (arr.ndim - 2)), arr, 0).astype(arr.dtype)
+                    results[field] = blanked[keep]
+            results['anno_inds'] = mask[keep]
+        return results

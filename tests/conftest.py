@@ -1,0 +1,49 @@
+"""Shared test helpers: where the shared data lives, the pyskl golden outputs, the `slow` marker.
+
+Test modules can use the fixtures (``golden``, ``shared_dir``) or import the plain functions with
+``from conftest import load_golden, find_shared_dir`` (for module-level parametrisation).
+"""
+import gzip
+import pickle
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+GOLDEN_RELPATH = Path('compat') / 'pyskl_golden.pkl.gz'
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'slow: a test that takes more than about 10 seconds')
+
+
+def find_shared_dir() -> Path:
+    """The project's shared folder, ``../shared`` next to the repository root (it may not exist)."""
+    return REPO_ROOT.parent / 'shared'
+
+
+@lru_cache(maxsize=1)
+def load_golden() -> Optional[dict]:
+    """The outputs recorded from pyskl (``../shared/compat/pyskl_golden.pkl.gz``), or None when absent."""
+    path = find_shared_dir() / GOLDEN_RELPATH
+    if not path.is_file():
+        return None
+    with gzip.open(path, 'rb') as f:
+        return pickle.load(f)
+
+
+@pytest.fixture(scope='session')
+def shared_dir() -> Path:
+    """The shared folder (``../shared``); tests needing a file in it should skip when it is missing."""
+    return find_shared_dir()
+
+
+@pytest.fixture(scope='session')
+def golden() -> dict:
+    """The golden outputs of pyskl; skips the test when the file is absent."""
+    data = load_golden()
+    if data is None:
+        pytest.skip(f'golden file ../shared/{GOLDEN_RELPATH.as_posix()} is not available')
+    return data
