@@ -11,7 +11,7 @@ from .logger import get_root_logger
 
 def _numpy_safe_globals() -> list:
     names = [np.dtype, np.ndarray]
-    core = getattr(np, '_core', None) or getattr(np, 'core')
+    core = getattr(np, '_core', None) or np.core
     names.append(core.multiarray.scalar)
     names.append(core.multiarray._reconstruct)
     names += [type(np.dtype(t)) for t in ('float64', 'float32', 'int64', 'int32', 'bool')]

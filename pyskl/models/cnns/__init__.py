@@ -1,1 +1,4 @@
-__all__ = []
+from .resnet3d import BasicBlock3d, Bottleneck3d, ResNet3d, load_pretrained_weights
+from .resnet3d_slowonly import ResNet3dSlowOnly
+
+__all__ = ['BasicBlock3d', 'Bottleneck3d', 'ResNet3d', 'ResNet3dSlowOnly', 'load_pretrained_weights']

@@ -1,1 +1,4 @@
-__all__ = []
+from .base import BaseWeightedLoss
+from .cross_entropy import CrossEntropyLoss
+
+__all__ = ['BaseWeightedLoss', 'CrossEntropyLoss']

@@ -1,1 +1,4 @@
-__all__ = []
+from .base import BaseRecognizer
+from .recognizer3d import Recognizer3D
+
+__all__ = ['BaseRecognizer', 'Recognizer3D']
