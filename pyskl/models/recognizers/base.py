@@ -1,0 +1,218 @@
+"""BaseRecognizer: the single owner of ``forward``, ``train_step``, ``val_step`` and ``_parse_losses``."""
+from abc import ABCMeta, abstractmethod
+from collections import OrderedDict
+from typing import Any, Dict, Optional, Tuple, Union
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ...utils.registry import build_with_known_types
+from ..builder import MODELS, build_backbone, build_head
+
+AVERAGE_CLIPS = ('score', 'prob', None)
+
+
+def _build_part(cfg: Union[Dict, nn.Module, None], builder) -> Optional[nn.Module]:
+    """Build a sub-module from a config; pass an already built module through; None stays None."""
+    if cfg is None or isinstance(cfg, nn.Module):
+        return cfg
+    return builder(cfg)
+
+
+class BaseRecognizer(nn.Module, metaclass=ABCMeta):
+    """Base class of recognizers.
+
+    It defines the whole training / testing protocol once: ``forward`` dispatches to ``forward_train`` (a
+    dict of losses and metrics) or ``forward_test`` (numpy scores); ``train_step`` / ``val_step`` are what the
+    mmcv runner calls; ``_parse_losses`` sums every entry whose key contains 'loss' and turns everything into
+    Python floats for logging. Subclasses implement ``forward_train`` and ``forward_test`` only.
+
+    Each part is built only when given, so subclasses without a backbone or a classification head (e.g.
+    text-supervised recognizers) call ``super().__init__(backbone=None, train_cfg=..., test_cfg=...)`` and
+    add their own modules. The parts built here are initialised here; subclasses initialise what they add.
+
+    Args:
+        backbone (dict | nn.Module, optional): backbone config.
+        cls_head (dict | nn.Module, optional): classification head config.
+        neck (dict | nn.Module, optional): module applied to the backbone output.
+        train_cfg (dict, optional): e.g. ``aux_info`` (data keys passed on to ``forward_train``).
+        test_cfg (dict, optional): ``average_clips`` ('prob' (default), 'score' or None), ``max_testing_views``
+            (clips per backbone call at test time), ``feat_ext`` (return pooled features instead of scores).
+
+    Shapes:
+        imgs (Tensor): [B, num_clips, ...], e.g. [B, num_clips, C, T, H, W] for 3D recognizers
+        label (Tensor): [B] or [B, 1]
+        forward_test output (ndarray): [B, num_classes]
+    """
+
+    def __init__(self,
+                 backbone: Union[Dict, nn.Module, None] = None,
+                 cls_head: Union[Dict, nn.Module, None] = None,
+                 neck: Union[Dict, nn.Module, None] = None,
+                 train_cfg: Optional[Dict] = None,
+                 test_cfg: Optional[Dict] = None):
+        super().__init__()
+        self.train_cfg = dict(train_cfg) if train_cfg else dict()
+        self.test_cfg = dict(test_cfg) if test_cfg else dict()
+        average_clips = self.test_cfg.get('average_clips', 'prob')
+        if average_clips not in AVERAGE_CLIPS:
+            raise ValueError(f"test_cfg average_clips={average_clips!r}: use 'prob', 'score' or None")
+        self.aux_info = list(self.train_cfg.get('aux_info', []))
+        self.max_testing_views = self.test_cfg.get('max_testing_views')
+        if self.max_testing_views is not None and int(self.max_testing_views) < 1:
+            raise ValueError(f'test_cfg max_testing_views={self.max_testing_views!r}: use a positive int or None')
+        self.feat_ext = bool(self.test_cfg.get('feat_ext', False))
+
+        self.backbone = _build_part(backbone, build_backbone)
+        self.neck = _build_part(neck, lambda cfg: build_with_known_types(cfg, MODELS))
+        self.cls_head = _build_part(cls_head, build_head)
+        BaseRecognizer.init_weights(self)
+
+    @property
+    def with_cls_head(self) -> bool:
+        """Whether the recognizer has a classification head."""
+        return getattr(self, 'cls_head', None) is not None
+
+    @property
+    def with_neck(self) -> bool:
+        """Whether the recognizer has a neck."""
+        return getattr(self, 'neck', None) is not None
+
+    def init_weights(self) -> None:
+        """Initialise the backbone, neck and head (each through its own ``init_weights``)."""
+        for name in ('backbone', 'neck', 'cls_head'):
+            part = getattr(self, name, None)
+            if part is not None and hasattr(part, 'init_weights'):
+                part.init_weights()
+
+    def extract_feat(self, imgs: torch.Tensor) -> torch.Tensor:
+        """Backbone (then neck) features of a batch of clips, e.g. [N, C, T, H, W] -> [N, C', T', H', W']."""
+        if self.backbone is None:
+            raise RuntimeError(f'{type(self).__name__} has no backbone; give one in the model config')
+        x = self.backbone(imgs)
+        if self.with_neck:
+            x = self.neck(x)
+        return x
+
+    def average_clip(self, cls_score: torch.Tensor, num_segs: Optional[int] = None) -> torch.Tensor:
+        """Combine the scores of the clips of each sample as ``test_cfg['average_clips']`` says.
+
+        'prob': softmax over classes, then mean over clips; 'score': mean of the raw scores; None: no
+        averaging (the input is returned as it is).
+
+        Args:
+            cls_score (Tensor): [B, num_segs, num_classes], or [B * num_segs, num_classes] with ``num_segs``.
+            num_segs (int, optional): clips per sample, needed for 2-D scores.
+
+        Returns:
+            Tensor: [B, num_classes] ('prob' and 'score').
+        """
+        average_clips = self.test_cfg.get('average_clips', 'prob')
+        if average_clips not in AVERAGE_CLIPS:
+            raise ValueError(f"test_cfg average_clips={average_clips!r}: use 'prob', 'score' or None")
+        if average_clips is None:
+            return cls_score
+        if cls_score.dim() == 2:
+            if num_segs is None or cls_score.shape[0] % num_segs:
+                raise ValueError(f'average_clip: cannot split scores of shape {tuple(cls_score.shape)} into '
+                                 f'num_segs={num_segs} clips per sample')
+            cls_score = cls_score.reshape(-1, num_segs, cls_score.shape[-1])
+        elif cls_score.dim() != 3:
+            raise ValueError(f'average_clip expects [B, num_segs, num_classes] or [B * num_segs, num_classes] '
+                             f'scores, got shape {tuple(cls_score.shape)}')
+        if average_clips == 'prob':
+            cls_score = F.softmax(cls_score, dim=2)
+        return cls_score.mean(dim=1)
+
+    @abstractmethod
+    def forward_train(self, imgs: torch.Tensor, label: torch.Tensor, **kwargs: Any) -> Dict[str, Any]:
+        """Return a dict of losses (keys containing 'loss') and logged metrics, all tensors."""
+
+    @abstractmethod
+    def forward_test(self, imgs: torch.Tensor, **kwargs: Any) -> np.ndarray:
+        """Return class scores [B, num_classes] as a numpy array."""
+
+    def forward(self, imgs: torch.Tensor, label: Optional[torch.Tensor] = None, return_loss: bool = True,
+                **kwargs: Any) -> Union[Dict[str, Any], np.ndarray]:
+        """Training (``return_loss=True``, needs ``label``): dict of losses; testing: numpy scores."""
+        if return_loss:
+            if label is None:
+                raise ValueError(f'{type(self).__name__}.forward(return_loss=True) needs `label`; pass the '
+                                 'labels, or return_loss=False for inference')
+            return self.forward_train(imgs, label, **kwargs)
+        return self.forward_test(imgs, **kwargs)
+
+    def forward_dummy(self, imgs: torch.Tensor) -> Tuple[torch.Tensor]:
+        """Plain tensor forward for FLOPs counting: [B, num_clips, ...] -> (class scores or features, )."""
+        x = self.extract_feat(imgs.reshape((-1, ) + tuple(imgs.shape[2:])))
+        return (self.cls_head(x), ) if self.with_cls_head else (x, )
+
+    @staticmethod
+    def _parse_losses(losses: Dict[str, Any]) -> Tuple[torch.Tensor, Dict[str, float]]:
+        """Sum the losses and prepare the logged values.
+
+        Every key containing 'loss' is added to the total; other keys are logged metrics. A value is a tensor
+        (averaged) or a list / tuple of tensors (their averages are summed). Logged values are averaged over
+        the distributed ranks when a process group is initialised, and converted to Python floats.
+
+        Returns:
+            tuple[Tensor, dict[str, float]]: the total loss (with its graph) and the logged values,
+            including 'loss'.
+        """
+        log_vars = OrderedDict()
+        for name, value in losses.items():
+            if isinstance(value, torch.Tensor):
+                log_vars[name] = value.float().mean()
+            elif isinstance(value, (list, tuple)) and value and all(isinstance(v, torch.Tensor) for v in value):
+                log_vars[name] = sum(v.float().mean() for v in value)
+            else:
+                raise TypeError(f'loss dict entry {name!r} is a {type(value).__name__} ({value!r}); every entry '
+                                'must be a tensor or a non-empty list of tensors')
+        loss_names = [name for name in log_vars if 'loss' in name]
+        if not loss_names:
+            raise ValueError(f'the loss dict has no entry whose key contains "loss" (keys: {list(log_vars)}); '
+                             'forward_train must return at least one loss')
+        loss = sum(log_vars[name] for name in loss_names)
+        log_vars['loss'] = loss
+
+        distributed = dist.is_available() and dist.is_initialized()
+        world_size = dist.get_world_size() if distributed else 1
+        for name, value in log_vars.items():
+            value = value.detach().clone()
+            if distributed:
+                dist.all_reduce(value.div_(world_size))
+            log_vars[name] = value.item()
+        return loss, log_vars
+
+    def _step(self, data_batch: Dict[str, Any]) -> Dict[str, Any]:
+        if 'imgs' not in data_batch:
+            raise KeyError(f'the data batch has no "imgs" (keys: {sorted(data_batch)}); the pipeline must '
+                           'Collect "imgs" and "label"')
+        missing = [key for key in self.aux_info if key not in data_batch]
+        if missing:
+            raise KeyError(f'train_cfg aux_info names {missing} but the data batch only has {sorted(data_batch)}')
+        imgs = data_batch['imgs']
+        aux = {key: data_batch[key] for key in self.aux_info}
+        losses = self(imgs, data_batch.get('label'), return_loss=True, **aux)
+        loss, log_vars = self._parse_losses(losses)
+        return dict(loss=loss, log_vars=log_vars, num_samples=len(imgs))
+
+    def train_step(self, data_batch: Dict[str, Any], optimizer: Any = None, **kwargs: Any) -> Dict[str, Any]:
+        """One training iteration's forward, as the mmcv runner expects (its optimizer hook does backward).
+
+        Args:
+            data_batch (dict): ``imgs``, ``label`` and the keys in ``train_cfg['aux_info']``.
+            optimizer: unused here (the runner's optimizer hook steps it).
+
+        Returns:
+            dict: ``loss`` (Tensor to back-propagate), ``log_vars`` (dict of floats), ``num_samples`` (int).
+        """
+        return self._step(data_batch)
+
+    def val_step(self, data_batch: Dict[str, Any], optimizer: Any = None, **kwargs: Any) -> Dict[str, Any]:
+        """Like ``train_step`` but without building a graph."""
+        with torch.no_grad():
+            return self._step(data_batch)
