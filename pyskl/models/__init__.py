@@ -1,5 +1,15 @@
-from .builder import (BACKBONES, HEADS, LOSSES, MODELS, RECOGNIZERS, build_backbone, build_head, build_loss,
-                      build_model, build_recognizer)
+from .builder import (
+                      BACKBONES,
+                      HEADS,
+                      LOSSES,
+                      MODELS,
+                      RECOGNIZERS,
+                      build_backbone,
+                      build_head,
+                      build_loss,
+                      build_model,
+                      build_recognizer,
+)
 from .cnns import *  # noqa: F401,F403
 from .common import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
