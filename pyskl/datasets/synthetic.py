@@ -26,7 +26,7 @@ into the other; configs for this dataset should not use them.
 import logging
 import os
 import pickle
-import tempfile
+import secrets
 from dataclasses import dataclass
 from functools import partial
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
@@ -718,9 +718,11 @@ def _atomic_write(path: Union[str, os.PathLike], data: bytes) -> None:
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(prefix=f'.{os.path.basename(path)}.', suffix='.tmp', dir=directory)
+    # a unique name in the same folder (so the rename stays on one file system), created with the usual
+    # permissions of a new file
+    tmp_path = os.path.join(directory, f'.{os.path.basename(path)}.{os.getpid()}.{secrets.token_hex(4)}.tmp')
     try:
-        with os.fdopen(fd, 'wb') as f:
+        with open(tmp_path, 'xb') as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
