@@ -8,4 +8,3 @@ workflow = [('train', 1)]
 load_from = None
 resume_from = None
 auto_resume = True
-find_unused_parameters = False

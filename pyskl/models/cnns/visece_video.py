@@ -1,0 +1,131 @@
+"""Video encoders of the language branch: a ResNet3dSlowOnly turned into a sequence of per-frame features."""
+from typing import Any, List, Optional, Tuple
+
+import torch
+import torch.nn as nn
+
+from ...utils.logger import get_root_logger
+from ..builder import BACKBONES
+from .resnet3d import ResNet3d, load_pretrained_weights
+from .resnet3d_slowonly import ResNet3dSlowOnly
+
+
+def resnet_out_channels(resnet: ResNet3d) -> int:
+    """Channels of the single stage a ResNet3d returns (an error when it returns several)."""
+    if len(resnet.out_indices) != 1:
+        raise ValueError(f'the video encoder needs one output stage, but the {type(resnet).__name__} has '
+                         f'out_indices={resnet.out_indices}; keep a single index, e.g. '
+                         f'out_indices=({resnet.num_stages - 1}, )')
+    return resnet.block.expansion * resnet.base_channels * 2**resnet.out_indices[0]
+
+
+class SlowOnlyFrameEncoder(nn.Module):
+    """ResNet3dSlowOnly whose output is averaged over space into one feature per (temporal) frame.
+
+    The inner ResNet (``self.resnet``) keeps pyskl's parameter names, so a PoseC3D checkpoint (a whole
+    Recognizer3D with ``backbone.`` keys, or a bare backbone) loads into it with ``pretrained=``.
+
+    Args:
+        res_out_channels (int): channels of the ResNet output; checked against the real width, which is
+            ``4 * base_channels * 2**out_indices[0]`` for the default Bottleneck blocks (512 for PoseC3D).
+        pretrained (str, optional): local pyskl checkpoint loaded into the ResNet by ``init_weights``.
+        **slowonly_args: arguments of :class:`ResNet3dSlowOnly` (``in_channels``, ``base_channels``,
+            ``num_stages``, ``stage_blocks``, ``out_indices``, ``spatial_strides``, ...).
+
+    Shapes:
+        x (Tensor): [N, in_channels, T, H, W], e.g. [N, 17, 48, 56, 56]
+        ResNet output: [N, res_out_channels, T', H', W'], e.g. [N, 512, 24, 7, 7]
+        output (Tensor): [N, T', res_out_channels], e.g. [N, 24, 512]
+    """
+
+    def __init__(self, res_out_channels: int = 512, pretrained: Optional[str] = None, **slowonly_args: Any):
+        super().__init__()
+        if pretrained is not None and not isinstance(pretrained, str):
+            raise TypeError(f'{type(self).__name__} pretrained must be a checkpoint path or None, got {pretrained!r}')
+        self.pretrained = pretrained
+        self.resnet = ResNet3dSlowOnly(pretrained=None, **slowonly_args)
+        real = resnet_out_channels(self.resnet)
+        if real != res_out_channels:
+            raise ValueError(f'{type(self).__name__}: res_out_channels={res_out_channels} but the ResNet3dSlowOnly '
+                             f'(depth {self.resnet.depth}, base_channels {self.resnet.base_channels}, output stage '
+                             f'{self.resnet.out_indices[0]}) outputs {real} channels; set res_out_channels={real}')
+        self.res_out_channels = res_out_channels
+        self.out_channels = res_out_channels
+
+    def load_pretrained(self, path: str) -> Tuple[List[str], List[str]]:
+        """Load a pyskl checkpoint into the ResNet; returns (missing keys, unexpected keys) and logs them."""
+        logger = get_root_logger()
+        logger.info(f'{type(self).__name__}: loading the ResNet weights from {path}')
+        return load_pretrained_weights(self.resnet, path, prefix='backbone.', logger=logger)
+
+    def init_weights(self) -> None:
+        """Initialise every layer (Kaiming 3D convolutions, unit BN, Linear), then load ``pretrained`` if given."""
+        self.resnet.init_weights()
+        for module in self.modules():
+            if isinstance(module, nn.Linear):
+                nn.init.normal_(module.weight, std=module.in_features**-0.5)
+                nn.init.zeros_(module.bias)
+        if self.pretrained:
+            self.load_pretrained(self.pretrained)
+
+    def frame_features(self, x: torch.Tensor) -> torch.Tensor:
+        """x [N, C, T, H, W] -> ResNet features averaged over H and W, [N, T', res_out_channels]."""
+        if x.dim() != 5:
+            raise ValueError(f'{type(self).__name__} expects clips of shape [N, C, T, H, W], got {tuple(x.shape)}')
+        feat = self.resnet(x)
+        return feat.mean(dim=(3, 4)).transpose(1, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x [N, C, T, H, W] -> per-frame features [N, T', out_channels]."""
+        return self.frame_features(x)
+
+
+@BACKBONES.register_module()
+class Visece_Video_PACL(SlowOnlyFrameEncoder):
+    """ResNet3dSlowOnly and spatial averaging: one ``res_out_channels`` feature per (temporal) frame.
+
+    The per-frame features of the PACL recognizer, which embeds and aligns the frames itself.
+
+    Args:
+        res_out_channels (int): channels of the ResNet output, checked against the real width (512 for PoseC3D).
+        pretrained (str, optional): local pyskl checkpoint (Recognizer3D with ``backbone.`` keys, or a bare
+            backbone) loaded into the ResNet by ``init_weights``.
+        **slowonly_args: arguments of :class:`ResNet3dSlowOnly`.
+
+    Shapes:
+        x (Tensor): [N, in_channels, T, H, W], e.g. [N, 17, 48, 56, 56]
+        ResNet output: [N, res_out_channels, T', H', W'], e.g. [N, 512, 24, 7, 7]
+        output (Tensor): [N, T', res_out_channels], e.g. [N, 24, 512]
+    """
+
+
+@BACKBONES.register_module()
+class Visece_Video(SlowOnlyFrameEncoder):
+    """ResNet3dSlowOnly, spatial averaging, and a Linear to the text width: one feature per (temporal) frame.
+
+    Args:
+        res_out_channels (int): channels of the ResNet output, checked against the real width (512 for PoseC3D).
+        output_channels (int): width of the per-frame features after the Linear (768: bert-base's width).
+        pretrained (str, optional): local pyskl checkpoint (Recognizer3D with ``backbone.`` keys, or a bare
+            backbone) loaded into the ResNet by ``init_weights``.
+        **slowonly_args: arguments of :class:`ResNet3dSlowOnly`.
+
+    Shapes:
+        x (Tensor): [N, in_channels, T, H, W], e.g. [N, 17, 48, 56, 56]
+        ResNet output: [N, res_out_channels, T', H', W'], e.g. [N, 512, 24, 7, 7]
+        output (Tensor): [N, T', output_channels], e.g. [N, 24, 768]
+    """
+
+    def __init__(self,
+                 res_out_channels: int = 512,
+                 output_channels: int = 768,
+                 pretrained: Optional[str] = None,
+                 **slowonly_args: Any):
+        super().__init__(res_out_channels=res_out_channels, pretrained=pretrained, **slowonly_args)
+        self.linear = nn.Linear(res_out_channels, output_channels)
+        self.output_channels = output_channels
+        self.out_channels = output_channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x [N, C, T, H, W] -> per-frame features [N, T', output_channels]."""
+        return self.linear(self.frame_features(x))
