@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 from mmcv import Config
+from mmcv.parallel import collate
 
 from pyskl.datasets import build_dataset
 from pyskl.models import build_model
@@ -46,7 +47,7 @@ def test_there_are_configs_for_every_family():
     names = _ids(CONFIGS)
     for family in ('posec3d/', 'demo/'):
         assert any(n.startswith(family) for n in names), family
-    assert len([n for n in names if n.startswith('posec3d/')]) == 20
+    assert len([n for n in names if n.startswith('posec3d/')]) >= 20
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=_ids(CONFIGS))
@@ -75,10 +76,19 @@ def test_config_builds_model_and_datasets(path, tiny_pickle, tmp_path):
         ds_cfg = copy.deepcopy(ds_cfg)
         ds_cfg['ann_file'] = str(local_path)
         dataset = build_dataset(ds_cfg, dict(test_mode=name != 'train'))
-        assert len(dataset) == len(frame_dirs)
+        subset = ds_cfg.get('class_subset')  # zero-shot configs keep the seen or the unseen classes only
+        expected = [a for a in data['annotations'] if subset is None or a['label'] in subset]
+        assert len(dataset) == len(expected)
         sample = dataset[0]
-        imgs = sample['imgs']
-        assert isinstance(imgs, torch.Tensor) and imgs.ndim == 5, f'{name}: imgs {getattr(imgs, "shape", None)}'
-        assert torch.isfinite(imgs).all()
+        if 'imgs' in sample:
+            imgs = sample['imgs']
+            assert isinstance(imgs, torch.Tensor) and imgs.ndim == 5, f'{name}: imgs {getattr(imgs, "shape", None)}'
+            assert torch.isfinite(imgs).all()
+        else:  # device-side heatmaps: the pipeline ends at compact keypoints and the model draws the volume
+            kp = sample['keypoint']
+            assert isinstance(kp, torch.Tensor) and kp.ndim == 5 and torch.isfinite(kp).all()
+            assert sample['keypoint_score'].shape == kp.shape[:4]
+            imgs = model.keypoints_to_imgs(collate([sample]), train=name == 'train')
+            assert imgs.ndim == 6 and torch.isfinite(imgs).all()
         if name == 'train':
             assert 'label' in sample

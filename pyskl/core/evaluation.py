@@ -9,13 +9,14 @@ Conventions shared by every function here:
 
 All metrics are returned as plain Python floats.
 """
-from typing import List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
 ArrayLike = Union[np.ndarray, Sequence]
 
-__all__ = ['top_k_accuracy', 'mean_class_accuracy', 'confusion_matrix', 'mean_average_precision']
+__all__ = ['top_k_accuracy', 'mean_class_accuracy', 'confusion_matrix', 'mean_average_precision',
+           'seen_unseen_accuracy']
 
 
 def _score_matrix(scores: ArrayLike) -> np.ndarray:
@@ -204,3 +205,48 @@ def mean_average_precision(scores: ArrayLike, labels: Union[ArrayLike, Sequence[
     if not aps:
         raise ValueError('mean_average_precision needs at least one positive label')
     return float(np.mean(aps))
+
+
+def seen_unseen_accuracy(scores: ArrayLike, labels: ArrayLike, unseen_classes: Sequence[int],
+                         average: str = 'sample') -> Dict[str, float]:
+    """Generalised zero-shot accuracy: top-1 over *all* classes, reported separately for seen and unseen classes.
+
+    Every sample is classified by the arg-max over all ``C`` classes (a seen-class sample predicted as an unseen
+    class is wrong, and the other way round). ``seen_acc`` is the accuracy on the samples whose true class is not
+    in ``unseen_classes``, ``unseen_acc`` the accuracy on the others, and ``harmonic_mean`` is
+    ``2 * seen_acc * unseen_acc / (seen_acc + unseen_acc)`` (0 when both are 0), the usual summary of the
+    generalised zero-shot setting.
+
+    Args:
+        scores: ``[N, C]`` class scores.
+        labels: ``[N]`` true class indices (original ids).
+        unseen_classes: the 0-based ids of the classes left out of training.
+        average: ``'sample'`` (fraction of samples) or ``'class'`` (mean of the per-class recalls, as
+            `mean_class_accuracy`), within each group.
+
+    Returns:
+        dict[str, float]: ``seen_acc``, ``unseen_acc`` and ``harmonic_mean``.
+    """
+    if average not in ('sample', 'class'):
+        raise ValueError(f"seen_unseen_accuracy average={average!r}: use 'sample' or 'class'")
+    mat = _score_matrix(scores)
+    lab = _single_labels(labels, mat.shape[0])
+    unseen = np.asarray(list(unseen_classes), dtype=np.int64).reshape(-1)
+    if unseen.size == 0:
+        raise ValueError('seen_unseen_accuracy needs the list of unseen classes (unseen_classes=[...])')
+    is_unseen = np.isin(lab, unseen)
+    groups = {}
+    for name, member in (('seen_acc', ~is_unseen), ('unseen_acc', is_unseen)):
+        if not member.any():
+            which = 'unseen' if name == 'unseen_acc' else 'seen'
+            raise ValueError(f'seen_unseen_accuracy: no sample of a {which} class among the {len(lab)} samples; it '
+                             'needs test samples of both seen and unseen classes (generalised zero-shot). For '
+                             'unseen classes only, use top_k_accuracy with test_cfg class_subset')
+        if average == 'sample':
+            groups[name] = float(np.mean(mat[member].argmax(axis=1) == lab[member]))
+        else:
+            groups[name] = mean_class_accuracy(mat[member], lab[member])
+    seen, unseen_acc = groups['seen_acc'], groups['unseen_acc']
+    total = seen + unseen_acc
+    groups['harmonic_mean'] = float(2 * seen * unseen_acc / total) if total > 0 else 0.0
+    return groups

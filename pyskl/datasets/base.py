@@ -13,10 +13,10 @@ import numpy as np
 from mmcv.utils import print_log
 from torch.utils.data import Dataset
 
-from ..core.evaluation import mean_average_precision, mean_class_accuracy, top_k_accuracy
+from ..core.evaluation import mean_average_precision, mean_class_accuracy, seen_unseen_accuracy, top_k_accuracy
 from ..utils.logger import get_root_logger
 
-ALLOWED_METRICS = ('top_k_accuracy', 'mean_class_accuracy', 'mean_average_precision')
+ALLOWED_METRICS = ('top_k_accuracy', 'mean_class_accuracy', 'mean_average_precision', 'seen_unseen_accuracy')
 
 
 def evaluate_scores(results: Sequence[np.ndarray],
@@ -26,26 +26,33 @@ def evaluate_scores(results: Sequence[np.ndarray],
                     logger: Optional[Union[logging.Logger, str]] = None,
                     multi_class: bool = False,
                     title: str = 'Evaluation',
+                    unseen_classes: Optional[Sequence[int]] = None,
                     **deprecated_kwargs) -> Dict[str, float]:
     """Compute classification metrics from per-sample score arrays and log them as a table.
 
     Args:
         results: one ``[num_classes]`` score array per sample (or an ``[N, num_classes]`` array).
         labels: the samples' labels, in the same order (class indices, or lists of them when ``multi_class``).
-        metrics: one or more of ``'top_k_accuracy'``, ``'mean_class_accuracy'``, ``'mean_average_precision'``.
-        metric_options: per-metric options; default ``dict(top_k_accuracy=dict(topk=(1, 5)))``.
+        metrics: one or more of ``'top_k_accuracy'``, ``'mean_class_accuracy'``, ``'mean_average_precision'``,
+            ``'seen_unseen_accuracy'`` (generalised zero-shot: needs the unseen classes).
+        metric_options: per-metric options; default ``dict(top_k_accuracy=dict(topk=(1, 5)))``;
+            ``seen_unseen_accuracy=dict(unseen_classes=[...], average='sample' | 'class')``.
         logger: a `logging.Logger`, a logger name, ``'silent'``, or None for the package logger.
         multi_class: labels are sets of classes (only ``mean_average_precision`` applies).
         title: first line of the logged table.
+        unseen_classes: 0-based ids of the unseen classes for ``seen_unseen_accuracy`` (same as its metric option;
+            the config's ``evaluation=dict(..., unseen_classes=[...])`` arrives here).
         deprecated_kwargs: ``topk`` (pyskl's ``evaluation=dict(..., topk=(1, 5))``) overrides the top-k option.
 
     Returns:
-        dict[str, float]: ``top{k}_acc`` for each k, ``mean_class_accuracy``, ``mean_average_precision`` as requested,
-        as plain Python floats.
+        dict[str, float]: ``top{k}_acc`` for each k, ``mean_class_accuracy``, ``mean_average_precision``,
+        ``seen_acc`` / ``unseen_acc`` / ``harmonic_mean`` as requested, as plain Python floats.
     """
     options = copy.deepcopy(metric_options) if metric_options is not None else dict(top_k_accuracy=dict(topk=(1, 5)))
     if 'topk' in deprecated_kwargs:
         options.setdefault('top_k_accuracy', {})['topk'] = deprecated_kwargs.pop('topk')
+    if unseen_classes is not None:
+        options.setdefault('seen_unseen_accuracy', {})['unseen_classes'] = unseen_classes
     if deprecated_kwargs:
         raise TypeError(f'evaluate() got unexpected keyword arguments {sorted(deprecated_kwargs)}; '
                         f'pass metrics=..., metric_options=... (or the legacy topk=...)')
@@ -60,7 +67,7 @@ def evaluate_scores(results: Sequence[np.ndarray],
 
     eval_results: Dict[str, float] = {}
     for metric in metric_list:
-        if metric in ('top_k_accuracy', 'mean_class_accuracy') and multi_class:
+        if metric in ('top_k_accuracy', 'mean_class_accuracy', 'seen_unseen_accuracy') and multi_class:
             raise ValueError(f'{metric} needs one label per sample; use mean_average_precision for multi-class data')
         if metric == 'top_k_accuracy':
             topk = options.get('top_k_accuracy', {}).get('topk', (1, 5))
@@ -69,6 +76,13 @@ def evaluate_scores(results: Sequence[np.ndarray],
                 eval_results[f'top{k}_acc'] = acc
         elif metric == 'mean_class_accuracy':
             eval_results['mean_class_accuracy'] = mean_class_accuracy(scores, labels)
+        elif metric == 'seen_unseen_accuracy':
+            zsl_options = dict(options.get('seen_unseen_accuracy', {}))
+            if zsl_options.get('unseen_classes') is None:
+                raise ValueError('metric seen_unseen_accuracy needs the unseen classes: evaluation=dict(..., '
+                                 'unseen_classes=[...]) or metric_options=dict(seen_unseen_accuracy=dict('
+                                 'unseen_classes=[...]))')
+            eval_results.update(seen_unseen_accuracy(scores, labels, **zsl_options))
         else:
             eval_results['mean_average_precision'] = mean_average_precision(scores, labels)
 
@@ -216,14 +230,18 @@ class BaseDataset(Dataset, metaclass=ABCMeta):
                  metrics: Union[str, Sequence[str]] = 'top_k_accuracy',
                  metric_options: Optional[dict] = None,
                  logger: Optional[Union[logging.Logger, str]] = None,
+                 unseen_classes: Optional[Sequence[int]] = None,
                  **deprecated_kwargs) -> Dict[str, float]:
         """Evaluate per-sample class scores against the dataset's labels.
 
         Args:
             results: one ``[num_classes]`` score array per sample, in dataset order.
-            metrics: ``'top_k_accuracy'``, ``'mean_class_accuracy'``, ``'mean_average_precision'`` or a list.
+            metrics: ``'top_k_accuracy'``, ``'mean_class_accuracy'``, ``'mean_average_precision'``,
+                ``'seen_unseen_accuracy'`` or a list.
             metric_options: per-metric options; None means ``dict(top_k_accuracy=dict(topk=(1, 5)))``.
             logger: where the table of results is logged (None: the ``pyskl`` logger).
+            unseen_classes: 0-based ids of the unseen classes, for ``seen_unseen_accuracy`` (generalised
+                zero-shot: ``seen_acc``, ``unseen_acc``, ``harmonic_mean``).
             deprecated_kwargs: pyskl's ``topk=(1, 5)``.
 
         Returns:
@@ -233,7 +251,8 @@ class BaseDataset(Dataset, metaclass=ABCMeta):
             raise ValueError(f'{type(self).__name__}({self.ann_file}): got {len(results)} results for {len(self)} '
                              'samples; results must hold one score array per sample, in dataset order')
         return evaluate_scores(results, self.labels, metrics, metric_options, logger, multi_class=self.multi_class,
-                               title=f'Evaluation of {self.ann_file}', **deprecated_kwargs)
+                               title=f'Evaluation of {self.ann_file}', unseen_classes=unseen_classes,
+                               **deprecated_kwargs)
 
     @staticmethod
     def dump_results(results: Any, out: str) -> None:

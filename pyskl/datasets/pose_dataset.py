@@ -89,6 +89,9 @@ class PoseDataset(BaseDataset):
             on a miss. Needs pymemcache.
         mc_cfg (tuple, optional): ``(host, port)`` of the memcached server.
         class_prob_seed (int): seed of the draw for the fractional part of ``class_prob``.
+        class_subset (list[int], optional): keep only the samples whose label is one of these 0-based class ids
+            (zero-shot learning: the seen classes for training, the unseen ones for testing). Labels keep their
+            original ids, so they still index the class list and the model's scores.
         kwargs: `BaseDataset` arguments (``test_mode``, ``num_classes``, ``multi_class``, ``data_prefix``,
             ``start_index``, ``modality``).
     """
@@ -103,6 +106,7 @@ class PoseDataset(BaseDataset):
                  memcached: bool = False,
                  mc_cfg: Optional[tuple] = None,
                  class_prob_seed: int = 0,
+                 class_subset: Optional[Sequence[int]] = None,
                  **kwargs) -> None:
         for name, value in (('valid_ratio', valid_ratio), ('box_thr', box_thr)):
             if value is not None and (not isinstance(value, (int, float)) or not 0 <= value <= 1):
@@ -116,6 +120,7 @@ class PoseDataset(BaseDataset):
         self.box_thr = box_thr
         self.class_prob = class_prob
         self.class_prob_seed = class_prob_seed
+        self.class_subset = self._check_class_subset(ann_file, class_subset, kwargs)
         self.memcached = memcached
         self.mc_cfg = mc_cfg
         self._mc_client = None
@@ -123,6 +128,30 @@ class PoseDataset(BaseDataset):
         super().__init__(ann_file, pipeline, **kwargs)
         if class_prob is not None and not self.test_mode:
             self._repeat_by_class()
+
+    @staticmethod
+    def _check_class_subset(ann_file: str, class_subset, kwargs: dict) -> Optional[List[int]]:
+        """``class_subset`` as a list of distinct non-negative ints (below ``num_classes`` when given), or None."""
+        if class_subset is None:
+            return None
+        where = f'PoseDataset({ann_file}): class_subset'
+        if kwargs.get('multi_class'):
+            raise ValueError(f'{where} is not supported with multi_class=True')
+        if isinstance(class_subset, (str, bytes)) or not isinstance(class_subset, (list, tuple, np.ndarray)):
+            raise TypeError(f'{where} must be a list of 0-based class ids, got {class_subset!r}')
+        ids = list(class_subset)
+        if not ids:
+            raise ValueError(f'{where} is empty; give the class ids to keep (or None for all classes)')
+        if not all(_is_int(x) for x in ids):
+            raise TypeError(f'{where} must hold ints (0-based class ids: NTU action A11 is 10), got {ids}')
+        ids = [int(x) for x in ids]
+        num_classes = kwargs.get('num_classes')
+        bad = [x for x in ids if x < 0 or (num_classes is not None and x >= num_classes)]
+        if bad:
+            raise ValueError(f'{where} holds {bad}, outside [0, {num_classes if num_classes is not None else "inf"})')
+        if len(set(ids)) != len(ids):
+            raise ValueError(f'{where} lists some classes more than once: {ids}')
+        return ids
 
     def __getstate__(self) -> dict:
         # a memcached connection must not be shared by forked loader workers
@@ -141,8 +170,14 @@ class PoseDataset(BaseDataset):
             self._check_sample(i, annotations[i], deferred=self._is_deferred(annotations[i]))
 
         infos, indices = [], []
+        subset = None if self.class_subset is None else set(self.class_subset)
+        in_subset = 0
         for i in kept:
             ann = annotations[i]
+            if subset is not None:
+                if ann['label'] not in subset:
+                    continue
+                in_subset += 1
             if self.valid_ratio:
                 frac = self._valid_fraction(i, ann)
                 if frac < self.valid_ratio:
@@ -163,12 +198,18 @@ class PoseDataset(BaseDataset):
         where = f' in split {self.split!r}' if self.split is not None else ''
         if not kept:
             raise AnnotationError(f'ann_file {self.ann_file}: there are no samples{where}')
+        if subset is not None and not in_subset:
+            raise AnnotationError(f'ann_file {self.ann_file}: none of the {len(kept)} samples{where} has a label in '
+                                  f'class_subset={self.class_subset}')
+        candidates = len(kept) if subset is None else in_subset
         if not infos:
-            raise AnnotationError(f'ann_file {self.ann_file}: no sample left: all {len(kept)} samples{where} have a '
+            raise AnnotationError(f'ann_file {self.ann_file}: no sample left: all {candidates} samples{where} have a '
                                   f'fraction of valid frames below valid_ratio={self.valid_ratio}')
         dropped = ''
-        if len(kept) > len(infos):
-            dropped = f', {len(kept) - len(infos)} dropped by valid_ratio={self.valid_ratio}'
+        if subset is not None:
+            dropped += f', {len(kept) - in_subset} outside class_subset ({len(self.class_subset)} classes)'
+        if candidates > len(infos):
+            dropped += f', {candidates - len(infos)} dropped by valid_ratio={self.valid_ratio}'
         get_root_logger().info(f'{self.ann_file}: {len(infos)} samples{where}{dropped}')
         self.file_indices = indices
         return infos

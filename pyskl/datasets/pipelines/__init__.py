@@ -2,10 +2,12 @@ from .augmentations import CenterCrop, Flip, RandomCrop, RandomResizedCrop, Resi
 from .compose import Compose
 from .formatting import Collect, FormatShape, ToTensor, to_tensor
 from .heatmap_related import GeneratePoseTarget
+from .keypoint_formatting import FormatCompactKeypoints
 from .pose_related import PoseCompact, PoseDecode
 from .sampling import UniformSampleFrames
 
 __all__ = [
     'Compose', 'UniformSampleFrames', 'PoseDecode', 'PoseCompact', 'Resize', 'RandomResizedCrop', 'CenterCrop',
-    'RandomCrop', 'Flip', 'GeneratePoseTarget', 'FormatShape', 'Collect', 'ToTensor', 'to_tensor'
+    'RandomCrop', 'Flip', 'GeneratePoseTarget', 'FormatCompactKeypoints', 'FormatShape', 'Collect', 'ToTensor',
+    'to_tensor'
 ]

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from ...utils.registry import build_with_known_types
 from ..builder import MODELS, build_backbone, build_head
+from ..common.heatmap import KEYPOINT_INPUTS, HeatmapGenerator
 
 AVERAGE_CLIPS = ('score', 'prob', None)
 
@@ -34,16 +35,27 @@ class BaseRecognizer(nn.Module, metaclass=ABCMeta):
     text-supervised recognizers) call ``super().__init__(backbone=None, train_cfg=..., test_cfg=...)`` and
     add their own modules. The parts built here are initialised here; subclasses initialise what they add.
 
+    Device-side heatmaps: with ``train_cfg['heatmap']`` / ``test_cfg['heatmap']`` (the arguments of
+    `GeneratePoseTarget`, e.g. ``dict(sigma=0.6, with_kp=True, double=True)``), a batch may carry the compact
+    keypoints of `FormatCompactKeypoints` (``keypoint``, ``keypoint_score``, ``img_shape``) instead of ``imgs``:
+    ``forward`` then draws ``imgs`` on the model's device with a `HeatmapGenerator` (the training one when
+    ``return_loss`` is True, the test one otherwise) before calling ``forward_train`` / ``forward_test``. Being
+    read from ``train_cfg`` / ``test_cfg``, the option works for every subclass without code of its own.
+
     Args:
         backbone (dict | nn.Module, optional): backbone config.
         cls_head (dict | nn.Module, optional): classification head config.
         neck (dict | nn.Module, optional): module applied to the backbone output.
-        train_cfg (dict, optional): e.g. ``aux_info`` (data keys passed on to ``forward_train``).
+        train_cfg (dict, optional): ``aux_info`` (data keys passed on to ``forward_train``), ``heatmap``
+            (`GeneratePoseTarget` arguments for training batches of keypoints).
         test_cfg (dict, optional): ``average_clips`` ('prob' (default), 'score' or None), ``max_testing_views``
-            (clips per backbone call at test time), ``feat_ext`` (return pooled features instead of scores).
+            (clips per backbone call at test time), ``feat_ext`` (return pooled features instead of scores),
+            ``heatmap`` (`GeneratePoseTarget` arguments for test batches of keypoints, e.g. with ``double=True``).
 
     Shapes:
         imgs (Tensor): [B, num_clips, ...], e.g. [B, num_clips, C, T, H, W] for 3D recognizers
+        keypoint (Tensor): [B, num_clips, M, T, V, 2], with keypoint_score [B, num_clips, M, T, V] and
+            img_shape [B, 2] (instead of imgs, with the ``heatmap`` option)
         label (Tensor): [B] or [B, 1]
         forward_test output (ndarray): [B, num_classes]
     """
@@ -65,11 +77,48 @@ class BaseRecognizer(nn.Module, metaclass=ABCMeta):
         if self.max_testing_views is not None and int(self.max_testing_views) < 1:
             raise ValueError(f'test_cfg max_testing_views={self.max_testing_views!r}: use a positive int or None')
         self.feat_ext = bool(self.test_cfg.get('feat_ext', False))
+        self.train_heatmap = self._heatmap_generator(self.train_cfg, 'train_cfg')
+        self.test_heatmap = self._heatmap_generator(self.test_cfg, 'test_cfg')
 
         self.backbone = _build_part(backbone, build_backbone)
         self.neck = _build_part(neck, lambda cfg: build_with_known_types(cfg, MODELS))
         self.cls_head = _build_part(cls_head, build_head)
         BaseRecognizer.init_weights(self)
+
+    @staticmethod
+    def _heatmap_generator(cfg: Dict, name: str) -> Optional[HeatmapGenerator]:
+        heatmap_cfg = cfg.get('heatmap')
+        if heatmap_cfg is None:
+            return None
+        if not isinstance(heatmap_cfg, dict):
+            raise TypeError(f'{name} heatmap={heatmap_cfg!r}: give a dict of GeneratePoseTarget arguments, e.g. '
+                            'dict(sigma=0.6, with_kp=True, with_limb=False)')
+        return HeatmapGenerator(**heatmap_cfg)
+
+    def keypoints_to_imgs(self, inputs: Dict[str, Any], train: bool) -> torch.Tensor:
+        """Draw ``imgs`` [B, num_clips (x2 with double), C, T, H, W] from compact keypoints, on the model's device.
+
+        Args:
+            inputs (dict): ``keypoint`` [B, num_clips, M, T, V, 2], ``keypoint_score`` [B, num_clips, M, T, V]
+                (optional) and ``img_shape`` ([B, 2] or (H, W)), as `FormatCompactKeypoints` gives them.
+            train (bool): use ``train_cfg['heatmap']`` (else ``test_cfg['heatmap']``).
+        """
+        generator = self.train_heatmap if train else self.test_heatmap
+        if generator is None:
+            cfg_name = 'train_cfg' if train else 'test_cfg'
+            raise ValueError(f'{type(self).__name__} got keypoints instead of imgs but {cfg_name} has no "heatmap"; '
+                             f'add {cfg_name}=dict(heatmap=dict(sigma=0.6, ...)) (GeneratePoseTarget arguments) to '
+                             'the model config, or draw the heatmaps in the pipeline')
+        missing = [key for key in ('keypoint', 'img_shape') if key not in inputs]
+        if missing:
+            raise KeyError(f'{type(self).__name__}: drawing heatmaps needs {missing}; the pipeline must Collect '
+                           f'{list(KEYPOINT_INPUTS)} (see FormatCompactKeypoints)')
+        param = next(self.parameters(), None)
+        device = param.device if param is not None else torch.as_tensor(inputs['keypoint']).device
+        keypoint = torch.as_tensor(inputs['keypoint']).to(device)
+        score = inputs.get('keypoint_score')
+        score = None if score is None else torch.as_tensor(score).to(device)
+        return generator(keypoint, score, inputs['img_shape'])
 
     @property
     def with_cls_head(self) -> bool:
@@ -135,9 +184,19 @@ class BaseRecognizer(nn.Module, metaclass=ABCMeta):
     def forward_test(self, imgs: torch.Tensor, **kwargs: Any) -> np.ndarray:
         """Return class scores [B, num_classes] as a numpy array."""
 
-    def forward(self, imgs: torch.Tensor, label: Optional[torch.Tensor] = None, return_loss: bool = True,
-                **kwargs: Any) -> Union[Dict[str, Any], np.ndarray]:
-        """Training (``return_loss=True``, needs ``label``): dict of losses; testing: numpy scores."""
+    def forward(self, imgs: Optional[torch.Tensor] = None, label: Optional[torch.Tensor] = None,
+                return_loss: bool = True, **kwargs: Any) -> Union[Dict[str, Any], np.ndarray]:
+        """Training (``return_loss=True``, needs ``label``): dict of losses; testing: numpy scores.
+
+        Without ``imgs``, the keyword arguments ``keypoint``, ``keypoint_score`` and ``img_shape`` are turned
+        into ``imgs`` first (see `keypoints_to_imgs`); they are not passed on.
+        """
+        if imgs is None:
+            if 'keypoint' not in kwargs:
+                raise ValueError(f'{type(self).__name__}.forward needs `imgs` (or `keypoint` with the heatmap '
+                                 'option of train_cfg / test_cfg)')
+            inputs = {key: kwargs.pop(key) for key in KEYPOINT_INPUTS if key in kwargs}
+            imgs = self.keypoints_to_imgs(inputs, train=return_loss)
         if return_loss:
             if label is None:
                 raise ValueError(f'{type(self).__name__}.forward(return_loss=True) needs `label`; pass the '
@@ -188,17 +247,23 @@ class BaseRecognizer(nn.Module, metaclass=ABCMeta):
         return loss, log_vars
 
     def _step(self, data_batch: Dict[str, Any]) -> Dict[str, Any]:
-        if 'imgs' not in data_batch:
+        if 'imgs' in data_batch:
+            inputs = dict(imgs=data_batch['imgs'])
+        elif 'keypoint' in data_batch:
+            inputs = {key: data_batch[key] for key in KEYPOINT_INPUTS if key in data_batch}
+        else:
             raise KeyError(f'the data batch has no "imgs" (keys: {sorted(data_batch)}); the pipeline must '
-                           'Collect "imgs" and "label"')
+                           'Collect "imgs" and "label" (or "keypoint", "keypoint_score", "img_shape" and "label" '
+                           'with the heatmap option)')
         missing = [key for key in self.aux_info if key not in data_batch]
         if missing:
             raise KeyError(f'train_cfg aux_info names {missing} but the data batch only has {sorted(data_batch)}')
-        imgs = data_batch['imgs']
-        aux = {key: data_batch[key] for key in self.aux_info}
-        losses = self(imgs, data_batch.get('label'), return_loss=True, **aux)
+        kwargs = {key: data_batch[key] for key in self.aux_info}
+        kwargs.update(inputs)
+        losses = self(label=data_batch.get('label'), return_loss=True, **kwargs)
         loss, log_vars = self._parse_losses(losses)
-        return dict(loss=loss, log_vars=log_vars, num_samples=len(imgs))
+        num_samples = len(inputs['imgs'] if 'imgs' in inputs else inputs['keypoint'])
+        return dict(loss=loss, log_vars=log_vars, num_samples=num_samples)
 
     def train_step(self, data_batch: Dict[str, Any], optimizer: Any = None, **kwargs: Any) -> Dict[str, Any]:
         """One training iteration's forward, as the mmcv runner expects (its optimizer hook does backward).

@@ -11,6 +11,7 @@ from ..cnns.resnet3d import ResNet3d
 from ..cnns.visece_video import resnet_out_channels
 from .base import BaseRecognizer
 from .text_branch import ClassTextBranch, TextEncoderSpec
+from .zero_shot import ClassSubsetScoring
 
 PROJ_MODES = ('frame', 'pool')
 EMBEDDERS = ('linear', 'mlp')
@@ -71,7 +72,7 @@ def video_encoder_channels(encoder: nn.Module) -> int:
 
 
 @RECOGNIZERS.register_module()
-class RecognizerVisece(BaseRecognizer):
+class RecognizerVisece(ClassSubsetScoring, BaseRecognizer):
     """Video-text contrastive recognizer: a clip is classified by the closest class sentence.
 
     Video: ``video_encoder`` gives per-frame features [N, T', C]; ``vision_proj`` maps them to ``embed_dim``
@@ -105,7 +106,8 @@ class RecognizerVisece(BaseRecognizer):
         temp (float): initial temperature.
         loss_cls (dict, optional): the contrastive loss; default ``dict(type='SoftTargetContrastiveLoss')``.
         tokenizer (str, optional): tokenizer name or folder (default: the one of ``text_encoder_init``).
-        train_cfg (dict, optional), test_cfg (dict, optional): see :class:`BaseRecognizer`.
+        train_cfg (dict, optional), test_cfg (dict, optional): see :class:`BaseRecognizer`; ``test_cfg`` also takes
+            ``class_subset`` (class ids scored at test time, for zero-shot evaluation).
 
     Shapes:
         imgs (Tensor): [B, num_clips, C, T, H, W]

@@ -1,0 +1,133 @@
+"""RecognizerVisecePACL: every class sentence pools the frames of a clip that resemble it (PACL-style)."""
+from typing import Any, Dict, Mapping, Optional, Sequence, Union
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ..builder import RECOGNIZERS
+from ..common.alignment import FrameTextAlignment
+from .text_branch import TextEncoderSpec
+from .visece import RecognizerVisece
+
+TRAIN_MODES = ('all_class', 'pairwise')
+
+
+@RECOGNIZERS.register_module()
+class RecognizerVisecePACL(RecognizerVisece):
+    """Frame-to-sentence aligned recognizer on per-frame features (e.g. ``Visece_Video_PACL``).
+
+    The embedder ``vision_proj`` (by default the residual MLP: Linear-GELU-Linear plus a Linear shortcut) maps the
+    per-frame features [N, T', C] to frame embeddings [N, T', D]. :class:`FrameTextAlignment` (``alignment``)
+    pools them into one video feature per class sentence, weighting each frame by its cosine similarity to the
+    sentence (``weight_fn``: softmax over the frames or sigmoid(10 x cosine); ``weight_on``: the raw or the
+    normalised frame embeddings), and scores the pooled feature against the sentence.
+
+    Training (``train_mode``):
+
+    - ``'all_class'`` (default, the seed's best): every clip is scored against all L class sentences;
+      ``loss_cls`` is the cross entropy over the classes of ``score / temp`` with the clip's class as target;
+    - ``'pairwise'``: each clip is pooled for its own class sentence only, and the pooled features go into the
+      soft-target contrastive loss against the batch's sentences (``SoftTargetContrastiveLoss``).
+
+    Testing: scores [N, L] = per-class cosine scores; ``average_clip`` ('prob') takes the softmax over the classes
+    and averages the clips -> [B, L]. ``test_cfg feat_ext=True`` returns the clip-averaged, normalised mean of the
+    frame embeddings [B, D].
+
+    Args:
+        video_encoder (dict | nn.Module): e.g. ``dict(type='Visece_Video_PACL', res_out_channels=512, ...)``.
+        text_encoder (dict | nn.Module, optional): BERT config (cross-attention is not used).
+        weight_fn (str): ``'softmax'`` or ``'sigmoid'``.
+        weight_on (str): ``'raw'`` or ``'normalized'``.
+        train_mode (str): ``'all_class'`` or ``'pairwise'``.
+        embedder (str): ``'mlp'`` (residual MLP, default) or ``'linear'``.
+        loss_cls (dict, optional): default ``dict(type='CrossEntropyLoss')`` for ``'all_class'`` and
+            ``dict(type='SoftTargetContrastiveLoss')`` for ``'pairwise'``.
+        **kwargs: the other arguments of :class:`RecognizerVisece` (``embed_dim``, ``frozen_bert``,
+            ``text_encoder_init``, ``text_lists``, ``num_classes``, ``max_length``, ``temp``, ``tokenizer``,
+            ``train_cfg``, ``test_cfg``).
+
+    Shapes:
+        imgs (Tensor): [B, num_clips, C, T, H, W]
+        label (Tensor): [B] or [B, 1]
+        frame_embeddings: [B, num_clips, C, T, H, W] -> [B * num_clips, T', D]
+        class_scores: frames [N, T', D] -> [N, L]
+        forward_train output: dict(loss_cls=[], temp=[])
+        forward_test output (ndarray): [B, L]
+    """
+
+    def __init__(self,
+                 video_encoder: Union[Mapping[str, Any], nn.Module],
+                 text_encoder: TextEncoderSpec = None,
+                 weight_fn: str = 'softmax',
+                 weight_on: str = 'raw',
+                 train_mode: str = 'all_class',
+                 embedder: str = 'mlp',
+                 loss_cls: Optional[Dict[str, Any]] = None,
+                 embed_dim: int = 256,
+                 frozen_bert: bool = False,
+                 text_encoder_init: Optional[str] = 'bert-base-uncased',
+                 text_lists: Union[str, Sequence[str]] = 'lists/ntu60.csv',
+                 **kwargs: Any):
+        if train_mode not in TRAIN_MODES:
+            raise ValueError(f'{type(self).__name__} train_mode={train_mode!r}: use one of {TRAIN_MODES}')
+        if 'proj_mode' in kwargs:
+            raise TypeError(f'{type(self).__name__} embeds every frame and pools them per sentence; it takes no '
+                            'proj_mode')
+        if loss_cls is None:
+            loss_cls = dict(type='CrossEntropyLoss' if train_mode == 'all_class' else 'SoftTargetContrastiveLoss')
+        super().__init__(video_encoder=video_encoder, text_encoder=text_encoder, embed_dim=embed_dim,
+                         frozen_bert=frozen_bert, text_encoder_init=text_encoder_init, text_lists=text_lists,
+                         embedder=embedder, loss_cls=loss_cls, **kwargs)
+        self.train_mode = train_mode
+        self.alignment = FrameTextAlignment(weight_fn=weight_fn, weight_on=weight_on)
+
+    def frame_embeddings(self, imgs: torch.Tensor, chunk: Optional[int] = None) -> torch.Tensor:
+        """imgs [B, num_clips, C, T, H, W] -> embedded frames [B * num_clips, T', embed_dim] (not normalised)."""
+        return self.vision_proj(self.video_frame_features(imgs, chunk))
+
+    def embed_video(self, frames: torch.Tensor, normalize: bool = True) -> torch.Tensor:
+        """Per-frame features [N, T', C] -> the sentence-independent clip embedding [N, embed_dim]: the mean of the
+        embedded frames (the input of the per-class pooling, averaged uniformly)."""
+        feat = self.vision_proj(frames).mean(dim=1)
+        return F.normalize(feat, dim=-1) if normalize else feat
+
+    def class_scores(self, frames: torch.Tensor, text_feat: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Aligned cosine score of every clip with every class sentence: [N, T', D] -> [N, L]."""
+        if text_feat is None:
+            text_feat = self.text_branch.class_text_features()
+        return self.alignment(frames, text_feat)
+
+    def forward_train(self, imgs: torch.Tensor, label: torch.Tensor, **kwargs: Any) -> Dict[str, torch.Tensor]:
+        """imgs [B, num_clips, C, T, H, W], label [B] -> dict(loss_cls, temp)."""
+        self._check_imgs(imgs)
+        batch, num_clips = imgs.shape[:2]
+        labels = self._clip_labels(label, batch, num_clips)
+        self.clamp_temp()
+        frames = self.frame_embeddings(imgs)
+        labels = labels.to(frames.device)
+        if self.train_mode == 'all_class':
+            logits = self.class_scores(frames, self.text_branch.class_text_features()) / self.temp
+            loss = self.loss_cls(logits, labels)
+        else:
+            text_feat = self.text_branch.label_text_features(labels)
+            video_feat = self.alignment.pool_pairs(frames, text_feat)
+            loss = self.loss_cls(video_feat, text_feat, labels, self.temp)
+        return dict(loss_cls=loss, temp=self.temp.detach().clone())
+
+    def forward_test(self, imgs: torch.Tensor, **kwargs: Any) -> np.ndarray:
+        """imgs [B, num_clips, C, T, H, W] -> class scores [B, L] averaged over the clips (numpy); with
+        ``test_cfg feat_ext=True`` the clip-averaged embeddings [B, embed_dim]."""
+        self._check_imgs(imgs)
+        batch, num_clips = imgs.shape[:2]
+        chunk = None if self.max_testing_views is None else int(self.max_testing_views)
+        frames = self.frame_embeddings(imgs, chunk)
+        if self.feat_ext:
+            feat = F.normalize(frames.mean(dim=1), dim=-1)
+            return feat.reshape(batch, num_clips, -1).mean(dim=1).detach().cpu().numpy()
+        scores = self.average_clip(self.class_scores(frames), num_clips)
+        return scores.detach().cpu().numpy()
+
+    def extra_repr(self) -> str:
+        return f'train_mode={self.train_mode!r}'
