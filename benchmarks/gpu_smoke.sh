@@ -12,16 +12,19 @@ $PY -c 'import torch, mmcv, transformers; print("torch", torch.__version__, "cud
 
 $PY tools/data/generate_synthetic.py --out "$OUT/synthetic.pkl" --train-per-class 24 --val-per-class 6
 DATA="data.train.ann_file=$OUT/synthetic.pkl data.val.ann_file=$OUT/synthetic.pkl data.test.ann_file=$OUT/synthetic.pkl"
+DATA="$DATA evaluation.interval=1 log_config.interval=5 checkpoint_config.interval=1"
 TEXT="model.text_encoder_init=None"  # the packaged MiniLM may be absent: a random BERT-base exercises the same path
 
 echo "== 1. PoseC3D demo, fp16 autocast + grad scaler, tools/train.py on one GPU"
 $PY tools/train.py configs/demo/posec3d_synthetic.py --validate --test-last --seed 0 --work-dir "$OUT/posec3d_amp" \
-    --cfg-options total_epochs=3 fp16.loss_scale=dynamic $DATA 2>&1 | grep -E "Epoch|Testing|top1|Error|error" | tail -8
+    --cfg-options total_epochs=3 fp16.loss_scale=dynamic $DATA > "$OUT/posec3d_amp.log" 2>&1
+grep -E "Epoch|Testing|top1|Error" "$OUT/posec3d_amp.log" | tail -8
 
 echo "== 2. RecognizerVisece demo through torchrun with 1 GPU (NCCL, DistEvalHook), fp16"
 PYTHON=$PY bash tools/dist_train.sh configs/demo/visece_minilm_synthetic.py 1 --validate --seed 0 \
-    --work-dir "$OUT/visece_dist" --cfg-options total_epochs=2 fp16.loss_scale=dynamic $TEXT $DATA 2>&1 \
-    | grep -E "Epoch|top1|Error|error" | tail -6
+    --work-dir "$OUT/visece_dist" --cfg-options total_epochs=2 fp16.loss_scale=dynamic $TEXT $DATA \
+    > "$OUT/visece_dist.log" 2>&1
+grep -E "Epoch|top1|Error" "$OUT/visece_dist.log" | tail -6
 
 echo "== 3. tools/test.py on GPU"
 $PY tools/test.py configs/demo/visece_minilm_synthetic.py -C "$OUT/visece_dist/latest.pth" \
@@ -34,8 +37,7 @@ for amp in "" "--amp"; do
       $amp 2>&1 | tail -1
 done
 echo "== 5. evaluation overhead of the text branch (NTU60 R50, 2 clips of 48x64x64)"
-$PY benchmarks/text_branch_overhead.py --standard --batch 16 --clips 2 --batches 8 --repeats 2 2>&1 | tail -5 || true
-if [ -f benchmarks/heatmaps.py ]; then
-  echo "== 6. heatmap generation on the GPU"
-  $PY benchmarks/heatmaps.py --device cuda 2>&1 | tail -20 || true
-fi
+$PY benchmarks/text_branch_overhead.py --standard --batch 16 --clips 2 --batches 8 --repeats 2 --text-init none 2>&1 | tail -5 || true
+echo "== 6. device-side heatmaps on the GPU: equality with the CPU path, then speed"
+$PY -m pytest -q -p no:cacheprovider tests/models/test_device_heatmap.py 2>&1 | tail -2 || true
+$PY benchmarks/heatmaps.py --device cuda --seconds 1 2>&1 | tail -24 || true

@@ -50,6 +50,7 @@ def main() -> None:
     parser.add_argument('--batches', type=int, default=6)
     parser.add_argument('--repeats', type=int, default=2)
     parser.add_argument('--device', default=None)
+    parser.add_argument('--text-init', default='minilm', help="text_encoder_init of the text model ('none': random)")
     args = parser.parse_args()
 
     import torch
@@ -65,7 +66,7 @@ def main() -> None:
     torch.manual_seed(0)
     batches = [torch.rand(args.batch, args.clips, *shape, device=device) for _ in range(args.batches)]
     model3d = build(cfg3d, device)
-    model_text = build(cfg_text, device)
+    model_text = build(cfg_text, device, None if args.text_init == 'none' else args.text_init)
     rates = {}
     for name, model in (('Recognizer3D', model3d), ('RecognizerVisece', model_text), ('Recognizer3D (again)', model3d)):
         rates[name] = throughput(model, batches, args.repeats)
