@@ -47,3 +47,13 @@ def golden() -> dict:
     if data is None:
         pytest.skip(f'golden file ../shared/{GOLDEN_RELPATH.as_posix()} is not available')
     return data
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Run each test on one torch thread: the tensors are tiny, and extra threads only stall on a busy 2-core box."""
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

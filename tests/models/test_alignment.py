@@ -10,14 +10,6 @@ from pyskl.models.common import FrameTextAlignment
 OPTIONS = list(itertools.product(('softmax', 'sigmoid'), ('raw', 'normalized')))
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def reference_scores(frames, text, weight_fn, weight_on):
     """One (clip, sentence) pair at a time, written out with loops."""
     batch, length = frames.shape[0], text.shape[0]

@@ -6,14 +6,6 @@ from pyskl.models import build_loss
 from pyskl.models.losses import HardNegativeSampler, ITMLoss
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_negatives_never_share_the_anchor_label():
     sampler = HardNegativeSampler()
     gen = torch.Generator().manual_seed(0)

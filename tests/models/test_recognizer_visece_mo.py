@@ -21,14 +21,6 @@ TINY_BERT = dict(type='BertModel', config=dict(hidden_size=16, num_hidden_layers
 SEED_PARAMWISE = dict(custom_keys={'video_encoder': dict(lr_mult=10.), 'text_encoder': dict(lr_mult=0.01)})
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def tiny_model(**kwargs):
     torch.manual_seed(0)
     cfg = dict(type='RecognizerViseceMo', video_encoder=VIDEO, text_encoder=TINY_BERT, text_encoder_init=None,

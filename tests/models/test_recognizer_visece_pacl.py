@@ -16,14 +16,6 @@ BERT_CONFIG = dict(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, i
 TINY_BERT = dict(type='BertModel', config=BERT_CONFIG)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def tiny_model(**kwargs):
     cfg = dict(type='RecognizerVisecePACL', video_encoder=VIDEO, text_encoder=TINY_BERT, text_encoder_init=None,
                text_lists=NAMES, embed_dim=8)

@@ -9,15 +9,6 @@ TINY_BERT = dict(type='BertModel', config=dict(hidden_size=16, num_hidden_layers
                                                intermediate_size=32))
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: extra threads only add overhead (and stall on a busy machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def tiny_branch(**kwargs):
     args = dict(text_lists=NAMES, embed_dim=8, text_encoder=TINY_BERT, text_encoder_init=None, max_length=10)
     args.update(kwargs)

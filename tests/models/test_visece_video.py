@@ -10,15 +10,6 @@ TINY = dict(in_channels=3, base_channels=4, num_stages=2, stage_blocks=(1, 1), o
             spatial_strides=(2, 2), temporal_strides=(1, 2), inflate=(0, 1))
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: extra threads only add overhead (and stall on a busy machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def clips(n=2):
     return torch.rand(n, 3, 8, 16, 16)
 
