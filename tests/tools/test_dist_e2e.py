@@ -14,22 +14,28 @@ from e2e_utils import (
     write_tiny_config,
 )
 
-TINY = """model = dict(backbone=dict(base_channels=4, stage_blocks=(1, 1, 1)), cls_head=dict(in_channels=64))
-data['val']['split'] = 'val_odd'
+TINY_MODELS = {
+    'configs/demo/posec3d_synthetic.py':
+    "model = dict(backbone=dict(base_channels=4, stage_blocks=(1, 1, 1)), cls_head=dict(in_channels=64))\n",
+    'configs/demo/visece_minilm_synthetic.py':
+    "model = dict(video_encoder=dict(base_channels=4, stage_blocks=(1, 1, 1), res_out_channels=64))\n",
+}
+TINY = """data['val']['split'] = 'val_odd'
 data['test'].update(split='val_odd', pipeline={{_base_.val_pipeline}})
 evaluation = dict(interval=1, metrics=['top_k_accuracy', 'mean_class_accuracy'], topk=(1, 5), save_best=None)
 """
 
 
 @pytest.mark.skipif(shutil.which('bash') is None, reason='needs bash')
-def test_dist_train_eval_matches_single_process(tmp_path):
+@pytest.mark.parametrize('base', sorted(TINY_MODELS))
+def test_dist_train_eval_matches_single_process(tmp_path, base):
     ann = make_tiny_dataset(tmp_path / 'tiny.pkl')
     with open(ann, 'rb') as f:
         data = pickle.load(f)
     data['split']['val_odd'] = data['split']['val'][:-1]  # 17 samples: does not divide by 2
     with open(ann, 'wb') as f:
         pickle.dump(data, f)
-    config = write_tiny_config(tmp_path / 'tiny_dist.py', ann, extra=TINY)
+    config = write_tiny_config(tmp_path / 'tiny_dist.py', ann, base=base, extra=TINY_MODELS[base] + TINY)
     work_dir = tmp_path / 'work'
     run_tool(['bash', str(REPO_ROOT / 'tools' / 'dist_train.sh'), str(config), '2', '--validate', '--seed', '0',
               '--work-dir', str(work_dir)], cwd=REPO_ROOT)

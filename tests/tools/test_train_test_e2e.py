@@ -79,3 +79,22 @@ def test_unknown_pipeline_type_lists_known_ones(trained, tmp_path):
     assert proc.returncode != 0
     assert "unknown pipeline type 'UniformSampleFrame'" in proc.stderr
     assert 'UniformSampleFrames' in proc.stderr
+
+
+def test_visece_demo_trains_validates_and_tests(tmp_path):
+    """The text-supervised main job end to end: train with validation, then score the checkpoint."""
+    ann = make_tiny_dataset(tmp_path / 'tiny.pkl')
+    config = write_tiny_config(
+        tmp_path / 'tiny_visece.py', ann, base='configs/demo/visece_minilm_synthetic.py',
+        extra='model = dict(video_encoder=dict(base_channels=4, stage_blocks=(1, 1, 1), res_out_channels=64))')
+    work_dir = tmp_path / 'work'
+    run_tool(python_tool('train.py') + [str(config), '--validate', '--seed', '0', '--work-dir', str(work_dir)],
+             cwd=REPO_ROOT)
+    val = [r for r in read_json_log(work_dir) if r['mode'] == 'val']
+    assert len(val) == 2 and all('top1_acc' in r for r in val)
+    train = [r for r in read_json_log(work_dir) if r['mode'] == 'train']
+    assert all('temp' in r and 0.001 <= r['temp'] <= 0.5 for r in train)
+    out = run_tool(python_tool('test.py') + [str(config), '-C', str(work_dir / 'latest.pth'), '--eval',
+                                            'top_k_accuracy', 'mean_class_accuracy'], cwd=REPO_ROOT)
+    metrics = last_json_line(out)
+    assert 0.0 <= metrics['top1_acc'] <= 1.0 and 0.0 <= metrics['mean_class_accuracy'] <= 1.0
