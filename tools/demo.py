@@ -44,8 +44,8 @@ def main() -> None:
                'top_k_accuracy', 'mean_class_accuracy'])
     metrics = json.loads([line for line in out.splitlines() if line.startswith('{')][-1])
     total = time.time() - start
-    print(f'\n{name}: val top-1 {metrics["top1_acc"]:.4f}, top-5 {metrics.get("top5_acc", float("nan")):.4f}, '
-          f'mean class accuracy {metrics["mean_class_accuracy"]:.4f}; '
+    others = ', '.join(f'{key} {value:.4f}' for key, value in metrics.items() if key not in ('checkpoint', 'top1_acc'))
+    print(f'\n{name}: val top-1 {metrics["top1_acc"]:.4f} ({others}); '
           f'wall time {total:.0f} s (training {train_time:.0f} s) on {os.cpu_count()} CPU cores')
 
 
