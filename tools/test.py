@@ -34,10 +34,9 @@ def main(argv=None):
     args = parse_args(argv)
     from mmcv import Config
 
-    from pyskl.apis import multi_gpu_test, single_gpu_test
-    from pyskl.apis.train import loader_settings
+    from pyskl.apis.test import evaluation_kwargs, run_test
+    from pyskl.apis.train import build_test_loader
     from pyskl.core.parallel import wrap_model
-    from pyskl.datasets import build_dataloader, build_dataset
     from pyskl.models import build_model
     from pyskl.utils import get_root_logger
     from pyskl.utils.checkpoint import load_checkpoint
@@ -55,25 +54,17 @@ def main(argv=None):
     rank, _ = get_dist_info()
     logger = get_root_logger(log_level=cfg.get('log_level', 'INFO'))
 
-    dataset = build_dataset(cfg.data.test, dict(test_mode=True))
-    loader = build_dataloader(dataset, dist=distributed, shuffle=False,
-                              **loader_settings(cfg, 'test', persistent_workers=False))
+    dataset, loader = build_test_loader(cfg, distributed)
     model = build_model(cfg.model)
     load_checkpoint(model, args.checkpoint, logger=logger)
     model = wrap_model(model, distributed)
-    results = multi_gpu_test(model, loader) if distributed else single_gpu_test(model, loader)
+    results = run_test(model, loader, distributed)
     if rank != 0:
         return None
     if args.out:
         dataset.dump_results(results, args.out)
         logger.info(f'scores written to {args.out}')
-    eval_cfg = dict(cfg.get('evaluation', {}))
-    for key in ('interval', 'start', 'save_best', 'rule', 'by_epoch', 'broadcast_bn_buffer', 'tmpdir',
-                'gpu_collect', 'out_dir', 'less_keys', 'greater_keys'):
-        eval_cfg.pop(key, None)
-    if args.eval:
-        eval_cfg['metrics'] = args.eval
-    metrics = dataset.evaluate(results, logger=logger, **eval_cfg)
+    metrics = dataset.evaluate(results, logger=logger, **evaluation_kwargs(cfg, args.eval))
     for key, value in metrics.items():
         print(f'{key}: {value:.4f}')
     print(json.dumps({'checkpoint': osp.basename(args.checkpoint), **metrics}))

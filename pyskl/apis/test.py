@@ -69,3 +69,21 @@ def multi_gpu_test(model, data_loader, tmpdir: Optional[str] = None, gpu_collect
             for _ in range(len(batch_results) * world_size):
                 prog_bar.update()
     return collect_results(results, len(dataset))
+
+
+# keys of the `evaluation` config that configure the evaluation hook, not the metrics
+EVAL_HOOK_KEYS = ('interval', 'start', 'save_best', 'rule', 'by_epoch', 'broadcast_bn_buffer', 'tmpdir',
+                  'gpu_collect', 'out_dir', 'less_keys', 'greater_keys')
+
+
+def evaluation_kwargs(cfg, metrics: Optional[List[str]] = None) -> dict:
+    """The arguments of ``dataset.evaluate`` from the config's ``evaluation`` dict (``metrics`` overrides)."""
+    kwargs = {k: v for k, v in cfg.get('evaluation', {}).items() if k not in EVAL_HOOK_KEYS}
+    if metrics:
+        kwargs['metrics'] = metrics
+    return kwargs
+
+
+def run_test(model, data_loader, distributed: bool) -> Optional[List]:
+    """`multi_gpu_test` under a process group, `single_gpu_test` otherwise."""
+    return multi_gpu_test(model, data_loader) if distributed else single_gpu_test(model, data_loader)

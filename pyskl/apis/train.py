@@ -14,7 +14,7 @@ from ..datasets import build_dataloader, build_dataset
 from ..utils import get_root_logger
 from ..utils.checkpoint import load_checkpoint
 from ..utils.dist import get_dist_info, is_distributed
-from .test import multi_gpu_test, single_gpu_test
+from .test import evaluation_kwargs, run_test
 
 LOADER_KEYS = ('videos_per_gpu', 'workers_per_gpu', 'persistent_workers', 'pin_memory', 'prefetch_factor',
                'drop_last', 'shuffle')
@@ -37,6 +37,14 @@ def loader_settings(cfg, split: str, **defaults) -> dict:
     if unknown:
         raise KeyError(f'unknown keys in data.{split}_dataloader: {sorted(unknown)}; known: {list(LOADER_KEYS)}')
     return settings
+
+
+def build_test_loader(cfg, distributed: bool):
+    """The test dataset (``cfg.data.test`` in test mode) and its loader: no shuffling, results in dataset order."""
+    dataset = build_dataset(cfg.data.test, dict(test_mode=True))
+    loader = build_dataloader(dataset, dist=distributed, shuffle=False,
+                              **loader_settings(cfg, 'test', persistent_workers=False))
+    return dataset, loader
 
 
 def _amp_dtype(cfg) -> Optional[torch.dtype]:
@@ -132,9 +140,7 @@ def train_model(model, dataset, cfg, validate: bool = False, test: Optional[dict
 
 
 def _test_after_training(runner, cfg, eval_hook, test: dict, distributed: bool, logger) -> dict:
-    test_dataset = build_dataset(cfg.data.test, dict(test_mode=True))
-    loader = build_dataloader(test_dataset, dist=distributed, shuffle=False,
-                              **loader_settings(cfg, 'test', persistent_workers=False))
+    test_dataset, loader = build_test_loader(cfg, distributed)
     names, ckpts = [], []
     if test.get('test_last'):
         names.append('last')
@@ -147,18 +153,12 @@ def _test_after_training(runner, cfg, eval_hook, test: dict, distributed: bool, 
             names.append('best')
             ckpts.append(best)
     rank, _ = get_dist_info()
-    eval_cfg = dict(cfg.get('evaluation', {}))
-    for key in ('interval', 'start', 'save_best', 'rule', 'by_epoch', 'broadcast_bn_buffer', 'tmpdir',
-                'gpu_collect', 'out_dir', 'less_keys', 'greater_keys'):
-        eval_cfg.pop(key, None)
+    eval_cfg = evaluation_kwargs(cfg)
     outputs = {}
     for name, ckpt in zip(names, ckpts):
         if ckpt is not None:
             load_checkpoint(runner.model, ckpt, logger=logger)
-        if distributed:
-            results = multi_gpu_test(runner.model, loader)
-        else:
-            results = single_gpu_test(runner.model, loader)
+        results = run_test(runner.model, loader, distributed)
         if rank == 0:
             out = osp.join(cfg.work_dir, f'{name}_pred.pkl')
             test_dataset.dump_results(results, out)
