@@ -3,6 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmcv.runner import build_optimizer
+from tiny_text_models import clips, train_log_vars
 
 from pyskl.models import build_model
 from pyskl.models.recognizers import RecognizerVisece, ResidualMLPEmbedder
@@ -20,11 +21,6 @@ def tiny_model(**kwargs):
                text_lists=NAMES, embed_dim=8)
     cfg.update(kwargs)
     return build_model(cfg)
-
-
-def clips(batch=4, num_clips=1, seed=0):
-    gen = torch.Generator().manual_seed(seed)
-    return torch.rand(batch, num_clips, 3, 8, 16, 16, generator=gen)
 
 
 class CallCounter:
@@ -215,13 +211,7 @@ def test_training_steps_lower_the_loss():
     model = tiny_model(text_encoder=no_dropout)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     batch = dict(imgs=clips(6, seed=1), label=torch.tensor([0, 1, 2, 3, 0, 1]))
-    losses = []
-    for _ in range(25):
-        outputs = model.train_step(batch, optimizer)
-        optimizer.zero_grad()
-        outputs['loss'].backward()
-        optimizer.step()
-        losses.append(outputs['log_vars']['loss'])
+    losses = [log['loss'] for log in train_log_vars(model, batch, optimizer, 25)]
     assert np.mean(losses[-5:]) < 0.75 * losses[0], losses
 
 

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from tiny_text_models import clips
 
 from pyskl.models import build_model
 from pyskl.models.recognizers import RecognizerVisece, RecognizerViseceITM
@@ -21,11 +22,6 @@ def tiny_model(**kwargs):
                text_lists=NAMES, embed_dim=8)
     cfg.update(kwargs)
     return build_model(cfg)
-
-
-def clips(batch=4, num_clips=1, seed=0):
-    gen = torch.Generator().manual_seed(seed)
-    return torch.rand(batch, num_clips, 3, 8, 16, 16, generator=gen)
 
 
 def test_forward_train_outputs_and_parse():

@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmcv.runner import build_optimizer
+from tiny_text_models import clips
 
 from pyskl.models import build_model
 from pyskl.models.recognizers import BaseRecognizer, ClassSubsetScoring, RecognizerVisece, restrict_to_classes
@@ -27,11 +28,6 @@ def tiny_model(**kwargs):
                text_lists=NAMES, embed_dim=8, queue_size=6, momentum=0.9, alpha=0.4)
     cfg.update(kwargs)
     return build_model(cfg)
-
-
-def clips(batch=4, num_clips=1, seed=0):
-    gen = torch.Generator().manual_seed(seed)
-    return torch.rand(batch, num_clips, 3, 8, 16, 16, generator=gen)
 
 
 def momentum_state(model):

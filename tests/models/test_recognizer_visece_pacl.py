@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from tiny_text_models import clips, train_log_vars
 
 from pyskl.models import build_model
 from pyskl.models.common import FrameTextAlignment
@@ -21,11 +22,6 @@ def tiny_model(**kwargs):
                text_lists=NAMES, embed_dim=8)
     cfg.update(kwargs)
     return build_model(cfg)
-
-
-def clips(batch=4, num_clips=1, seed=0):
-    gen = torch.Generator().manual_seed(seed)
-    return torch.rand(batch, num_clips, 3, 8, 16, 16, generator=gen)
 
 
 def test_defaults_are_the_seed_best_setting():
@@ -124,13 +120,7 @@ def test_training_steps_lower_the_loss():
     model = tiny_model(text_encoder=no_dropout)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     batch = dict(imgs=clips(6, seed=1), label=torch.tensor([0, 1, 2, 3, 4, 1]))
-    losses = []
-    for _ in range(20):
-        outputs = model.train_step(batch, optimizer)
-        optimizer.zero_grad()
-        outputs['loss'].backward()
-        optimizer.step()
-        losses.append(outputs['log_vars']['loss'])
+    losses = [log['loss'] for log in train_log_vars(model, batch, optimizer, 20)]
     assert np.mean(losses[-5:]) < 0.5 * losses[0], losses
 
 
