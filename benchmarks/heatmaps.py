@@ -3,8 +3,8 @@
 For the standard training shape (1 clip x 48 frames, 2 people, 17 joints, 56x56) and the standard test shape
 (10 clips x 48 frames, 2 people, 64x64, ``double``) it prints samples/s of
 
-- the per-point reference (one `draw_point` per frame, person and joint, then the mirrored copy concatenated:
-  the algorithm of pyskl),
+- the per-point reference (``tests/datasets/heatmap_reference.py``: one `draw_point` per frame, person and joint,
+  then the mirrored copy concatenated: the algorithm of pyskl),
 - the vectorised `GeneratePoseTarget` (one process, one thread) and its speed-up,
 - the memory-write bandwidth of this machine, measured here by filling arrays of the output's size (freshly
   allocated, as a pipeline step must, and pre-allocated), and the fraction of it that the vectorised step reaches,
@@ -21,13 +21,17 @@ from typing import Callable, Dict, Tuple
 import numpy as np
 import torch
 
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 try:
     import pyskl  # noqa: F401
 except ImportError:  # a checkout that was not installed with pip
-    sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+    sys.path.insert(0, REPO_ROOT)
+# the per-point reference lives with the tests
+sys.path.insert(0, osp.join(REPO_ROOT, 'tests', 'datasets'))
+
+from heatmap_reference import reference_pose_target  # noqa: E402
 
 from pyskl.datasets.pipelines import FormatCompactKeypoints, GeneratePoseTarget  # noqa: E402
-from pyskl.datasets.pipelines.heatmap_related import draw_limb, draw_point  # noqa: E402
 from pyskl.models.common import HeatmapGenerator  # noqa: E402
 
 # COCO-17 joints of a person facing the camera, in units of body height (x to the image right, y down, origin
@@ -73,31 +77,6 @@ def timed(fn: Callable[[], object], seconds: float, min_runs: int = 3) -> float:
             return elapsed / runs
 
 
-def reference_step(results: dict, **kwargs) -> np.ndarray:
-    """pyskl's algorithm: one `draw_point` / `draw_limb` per frame, person, joint (limb), then the mirrored copy."""
-    target = GeneratePoseTarget(**kwargs)
-    kps, values = target.inputs(results)
-    num_people, num_frames, num_joints = values.shape
-    height, width = target.heatmap_size(results['img_shape'])
-    heatmaps = np.zeros((num_frames, target.num_channels(num_joints), height, width), np.float32)
-    for frame in range(num_frames):
-        channel = 0
-        if target.with_kp:
-            for joint in range(num_joints):
-                for person in range(num_people):
-                    draw_point(heatmaps[frame, joint], kps[person, frame, joint, 0], kps[person, frame, joint, 1],
-                               values[person, frame, joint], target.sigma)
-            channel = num_joints
-        if target.with_limb:
-            for index, (a, b) in enumerate(target.skeletons):
-                for person in range(num_people):
-                    draw_limb(heatmaps[frame, channel + index], kps[person, frame, a], kps[person, frame, b],
-                              values[person, frame, a], values[person, frame, b], target.sigma)
-    if target.double:
-        heatmaps = np.concatenate([heatmaps, heatmaps[:, target.mirror_order(num_joints), :, ::-1]])
-    return heatmaps
-
-
 def fill_bandwidth(shape: Tuple[int, ...], seconds: float) -> Tuple[float, float]:
     """Bytes/s of writing an array of ``shape`` (float32): freshly allocated each time, and pre-allocated."""
     nbytes = int(np.prod(shape)) * 4
@@ -130,14 +109,14 @@ def bench_shape(name: str, spec: dict, seconds: float, device: str, rng: np.rand
     results = dict(keypoint=kps, keypoint_score=scores, img_shape=img_shape, num_clips=num_clips, clip_len=clip_len)
     step = GeneratePoseTarget(**spec['args'])
     ours = step(dict(results))['imgs']
-    reference = reference_step(results, **spec['args'])
+    reference = reference_pose_target(results, **spec['args'])
     error = float(np.abs(ours - reference).max())
     nbytes = ours.nbytes
     print(f'\n[{name}] {num_clips} clip(s) x {clip_len} frames, {spec["num_people"]} people, 17 joints, '
           f'{img_shape[0]}x{img_shape[1]}{", double" if step.double else ""}: output {tuple(ours.shape)} float32 = '
           f'{nbytes / 2**20:.1f} MiB per sample; max |ours - reference| = {error:.1e}')
 
-    ref_rate = 1 / timed(lambda: reference_step(results, **spec['args']), seconds)
+    ref_rate = 1 / timed(lambda: reference_pose_target(results, **spec['args']), seconds)
     our_rate = 1 / timed(lambda: step(dict(results)), seconds)
     fresh_bw, reused_bw = fill_bandwidth(ours.shape, seconds / 2)
     print(f'  per-point reference          {ref_rate:9.1f} samples/s')

@@ -31,21 +31,22 @@ from mmcv import Config  # noqa: E402
 from pyskl.datasets.pipelines import Compose, GeneratePoseTarget  # noqa: E402
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from heatmaps import reference_step, skeleton_sequence  # noqa: E402
+from heatmaps import reference_pose_target, skeleton_sequence  # noqa: E402
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = OrderedDict(cpu='configs/posec3d/slowonly_r50_ntu60_xsub/joint.py',
                       device='configs/posec3d/slowonly_r50_ntu60_xsub/joint_device_heatmap.py')
 
 
+SPEC_ARGS = ('sigma', 'use_score', 'with_kp', 'with_limb', 'skeletons', 'double', 'left_kp', 'right_kp', 'left_limb',
+             'right_limb', 'scaling')
+
+
 class PerPointPoseTarget(GeneratePoseTarget):
     """`GeneratePoseTarget` computed by the per-point reference (the algorithm of pyskl)."""
 
     def __call__(self, results: dict) -> dict:
-        results['imgs'] = reference_step(results, sigma=self.sigma, use_score=self.use_score, with_kp=self.with_kp,
-                                         with_limb=self.with_limb, skeletons=self.skeletons, double=self.double,
-                                         left_kp=self.left_kp, right_kp=self.right_kp, left_limb=self.left_limb,
-                                         right_limb=self.right_limb, scaling=self.scaling)
+        results['imgs'] = reference_pose_target(results, **{key: getattr(self, key) for key in SPEC_ARGS})
         return results
 
 
@@ -128,9 +129,8 @@ def main() -> None:
                 before = sum(list(times.values())[:heat])
                 summary.append((split, 'before the heatmap step', 1 / before))
                 summary.append((split, 'whole pipeline, vectorised heatmaps', 1 / sum(times.values())))
-                reference_steps = [PerPointPoseTarget(**{k: getattr(s, k) for k in (
-                    'sigma', 'use_score', 'with_kp', 'with_limb', 'skeletons', 'double', 'left_kp', 'right_kp',
-                    'left_limb', 'right_limb', 'scaling')}) if isinstance(s, GeneratePoseTarget) else s for s in steps]
+                reference_steps = [PerPointPoseTarget(**{k: getattr(s, k) for k in SPEC_ARGS})
+                                   if isinstance(s, GeneratePoseTarget) else s for s in steps]
                 ref_times = run_steps(reference_steps, annotations, test_mode, args.seconds)
                 report(f'[{split}] {path} with the per-point reference heatmaps', ref_times, sample)
                 summary.append((split, 'whole pipeline, per-point reference heatmaps', 1 / sum(ref_times.values())))

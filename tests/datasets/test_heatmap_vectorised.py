@@ -4,7 +4,7 @@ import pytest
 from heatmap_reference import reference_pose_target
 
 from pyskl.datasets.pipelines import GeneratePoseTarget
-from pyskl.datasets.pipelines.heatmap_related import COCO_SKELETONS, HEATMAP_EPS, draw_heatmaps
+from pyskl.heatmaps import COCO_SKELETONS, HEATMAP_EPS, draw_heatmaps
 
 MODES = {'kp': dict(with_kp=True, with_limb=False), 'limb': dict(with_kp=False, with_limb=True),
          'both': dict(with_kp=True, with_limb=True)}

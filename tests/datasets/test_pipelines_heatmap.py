@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
+from heatmap_reference import draw_limb, draw_point
 
 from pyskl.datasets.pipelines import Compose, GeneratePoseTarget
-from pyskl.datasets.pipelines.heatmap_related import COCO_SKELETONS, draw_limb, draw_point
+from pyskl.heatmaps import COCO_SKELETONS
 
 SIGMA = 0.6
 
@@ -200,3 +201,15 @@ def test_layout_errors():
         GeneratePoseTarget(double=True)(pose_results(kp))
     with pytest.raises(ValueError, match='keypoint shape'):
         GeneratePoseTarget()(pose_results(np.zeros((1, 5, 2), np.float32)))
+
+
+def test_old_import_paths_name_the_shared_engine():
+    import pyskl.heatmaps as engine
+    from pyskl.datasets.pipelines import heatmap_related
+
+    for name in ('COCO_SKELETONS', 'COCO_LEFT_KP', 'COCO_RIGHT_KP', 'COCO_LEFT_LIMB', 'COCO_RIGHT_LIMB',
+                 'HEATMAP_EPS', 'draw_heatmaps'):
+        assert getattr(heatmap_related, name) is getattr(engine, name), name
+    assert issubclass(GeneratePoseTarget, engine.HeatmapSpec)
+    # the per-point reference lives with the tests, not in the package
+    assert not hasattr(heatmap_related, 'draw_point') and not hasattr(engine, 'draw_point')

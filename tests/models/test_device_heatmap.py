@@ -10,7 +10,7 @@ from mmcv import Config
 from mmcv.parallel import collate
 
 from pyskl.datasets import build_dataset
-from pyskl.datasets.pipelines import Compose, FormatCompactKeypoints
+from pyskl.datasets.pipelines import Compose, FormatCompactKeypoints, GeneratePoseTarget
 from pyskl.datasets.pipelines.keypoint_formatting import PAD_COORDINATE
 from pyskl.models import build_model
 from pyskl.models.common import HeatmapGenerator
@@ -224,3 +224,18 @@ def test_the_option_adds_nothing_to_checkpoints():
     assert isinstance(with_option.test_heatmap, HeatmapGenerator) and plain.test_heatmap is None
     assert list(with_option.state_dict()) == list(plain.state_dict())
     with_option.load_state_dict(plain.state_dict(), strict=True)
+
+
+def test_generator_checks_its_arguments_like_the_pipeline_step():
+    with pytest.raises(ValueError, match='with_kp and with_limb are both False'):
+        HeatmapGenerator(with_kp=False, with_limb=False)
+    with pytest.raises(ValueError, match='sigma and scaling must be positive'):
+        HeatmapGenerator(sigma=0)
+    with pytest.raises(TypeError, match='sigmaa'):
+        HeatmapGenerator(sigmaa=0.6)
+    generator = HeatmapGenerator(with_limb=True, double=True, scaling=0.5)
+    step = GeneratePoseTarget(with_limb=True, double=True, scaling=0.5)
+    assert repr(generator.spec).split('(', 1)[1] == repr(step).split('(', 1)[1]
+    np.testing.assert_array_equal(generator.spec.mirror_order(17), step.mirror_order(17))
+    with pytest.raises(ValueError, match='skeletons name joints up to 16'):
+        generator(torch.zeros(1, 1, 1, 2, 5, 2), None, (8, 8))
