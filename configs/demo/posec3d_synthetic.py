@@ -1,22 +1,13 @@
 # PoseC3D on the synthetic skeleton set, small enough to train on a laptop CPU in minutes.
-_base_ = ['../_base_/datasets/synthetic_small.py', '../_base_/default_runtime.py']
+_base_ = [
+    '../_base_/models/posec3d_slowonly_r50.py', '../_base_/datasets/synthetic_small.py',
+    '../_base_/default_runtime.py'
+]
 num_classes = 18  # lists/synthetic.csv
+# PoseC3D's ResNet3dSlowOnly, narrower (16 base channels) and shallower (one block per stage)
 model = dict(
-    type='Recognizer3D',
-    backbone=dict(
-        type='ResNet3dSlowOnly',
-        in_channels=17,
-        base_channels=16,
-        num_stages=3,
-        out_indices=(2, ),
-        stage_blocks=(1, 1, 1),
-        conv1_stride=(1, 1),
-        pool1_stride=(1, 1),
-        inflate=(0, 1, 1),
-        spatial_strides=(2, 2, 2),
-        temporal_strides=(1, 1, 2)),
-    cls_head=dict(type='I3DHead', in_channels=256, num_classes=num_classes, dropout=0.5),
-    test_cfg=dict(average_clips='prob'))
+    backbone=dict(base_channels=16, stage_blocks=(1, 1, 1)),
+    cls_head=dict(in_channels=256, num_classes=num_classes))
 optimizer = dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=0.0003)
 optimizer_config = dict(grad_clip=dict(max_norm=40, norm_type=2))
 lr_config = dict(policy='CosineAnnealing', by_epoch=False, min_lr=0, warmup='linear', warmup_iters=20,

@@ -1,23 +1,16 @@
 # RecognizerVisece on the synthetic skeleton set with the packaged all-MiniLM-L6-v2 text encoder: the main job of
 # `make demo`, offline and CPU-sized. Classification = the nearest class sentence in the shared embedding space.
-_base_ = ['../_base_/datasets/synthetic_small.py', '../_base_/default_runtime.py']
+_base_ = [
+    '../_base_/models/slowonly_r50_video_encoder.py', '../_base_/datasets/synthetic_small.py',
+    '../_base_/default_runtime.py'
+]
 num_classes = 18  # lists/synthetic.csv
 model = dict(
     type='RecognizerVisece',
+    # PoseC3D's ResNet3dSlowOnly, narrower (16 base channels) and shallower (one block per stage); the Linear maps
+    # its 256-d frames to MiniLM's width
     video_encoder=dict(
-        type='Visece_Video',
-        res_out_channels=256,
-        output_channels=384,
-        in_channels=17,
-        base_channels=16,
-        num_stages=3,
-        out_indices=(2, ),
-        stage_blocks=(1, 1, 1),
-        conv1_stride=(1, 1),
-        pool1_stride=(1, 1),
-        inflate=(0, 1, 1),
-        spatial_strides=(2, 2, 2),
-        temporal_strides=(1, 1, 2)),
+        type='Visece_Video', res_out_channels=256, output_channels=384, base_channels=16, stage_blocks=(1, 1, 1)),
     text_encoder=None,  # the architecture of the loaded weights
     embed_dim=128,
     frozen_bert=False,

@@ -1,22 +1,14 @@
 # RecognizerVisecePACL on the synthetic skeleton set with the packaged all-MiniLM-L6-v2 text encoder, CPU-sized:
 # a residual-MLP frame embedder and PACL frame-to-sentence pooling, every clip scored against all 18 sentences.
-_base_ = ['../_base_/datasets/synthetic_small.py', '../_base_/default_runtime.py']
+_base_ = [
+    '../_base_/models/slowonly_r50_video_encoder.py', '../_base_/datasets/synthetic_small.py',
+    '../_base_/default_runtime.py'
+]
 num_classes = 18  # lists/synthetic.csv
 model = dict(
     type='RecognizerVisecePACL',
-    video_encoder=dict(
-        type='Visece_Video_PACL',
-        res_out_channels=256,
-        in_channels=17,
-        base_channels=16,
-        num_stages=3,
-        out_indices=(2, ),
-        stage_blocks=(1, 1, 1),
-        conv1_stride=(1, 1),
-        pool1_stride=(1, 1),
-        inflate=(0, 1, 1),
-        spatial_strides=(2, 2, 2),
-        temporal_strides=(1, 1, 2)),
+    # PoseC3D's ResNet3dSlowOnly, narrower (16 base channels) and shallower (one block per stage)
+    video_encoder=dict(type='Visece_Video_PACL', res_out_channels=256, base_channels=16, stage_blocks=(1, 1, 1)),
     text_encoder=None,  # the architecture of the loaded weights
     embedder='mlp',
     weight_fn='softmax',

@@ -1,23 +1,12 @@
 # RecognizerVisece: PoseC3D's ResNet3dSlowOnly as per-frame video encoder, BERT on the class sentences, contrastive
 # training in a shared 256-d space. The BERT config is the seed's (bert-base sizes, cross-attention layers present
 # so ITM variants can reuse the weights); the sizes of the loaded weights win when they differ.
+_base_ = ['./slowonly_r50_video_encoder.py']
 model = dict(
     type='RecognizerVisece',
-    video_encoder=dict(
-        type='Visece_Video',
-        res_out_channels=512,
-        output_channels=768,
-        pretrained=None,
-        in_channels=17,
-        base_channels=32,
-        num_stages=3,
-        out_indices=(2, ),
-        stage_blocks=(4, 6, 3),
-        conv1_stride=(1, 1),
-        pool1_stride=(1, 1),
-        inflate=(0, 1, 1),
-        spatial_strides=(2, 2, 2),
-        temporal_strides=(1, 1, 2)),
+    # the ResNet arguments come from slowonly_r50_video_encoder.py; the Linear maps the 512-d frames to
+    # output_channels, by default 768 (bert-base's width, the text encoder's encoder_width below)
+    video_encoder=dict(type='Visece_Video', res_out_channels=512, pretrained=None),
     text_encoder=dict(
         type='BertModel',
         config=dict(
