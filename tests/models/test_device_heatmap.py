@@ -233,6 +233,8 @@ def test_generator_checks_its_arguments_like_the_pipeline_step():
         HeatmapGenerator(sigma=0)
     with pytest.raises(TypeError, match='sigmaa'):
         HeatmapGenerator(sigmaa=0.6)
+    with pytest.raises(TypeError):  # keyword arguments only: no positional value lands on the wrong argument
+        HeatmapGenerator(0.6)
     generator = HeatmapGenerator(with_limb=True, double=True, scaling=0.5)
     step = GeneratePoseTarget(with_limb=True, double=True, scaling=0.5)
     assert repr(generator.spec).split('(', 1)[1] == repr(step).split('(', 1)[1]

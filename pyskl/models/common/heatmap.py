@@ -36,7 +36,7 @@ class HeatmapGenerator(nn.Module):
             mirrored clips follow the originals
     """
 
-    def __init__(self, max_elements: int = 1 << 24, **heatmap_args: Any) -> None:
+    def __init__(self, *, max_elements: int = 1 << 24, **heatmap_args: Any) -> None:
         super().__init__()
         self.spec = HeatmapSpec(**heatmap_args)
         self.max_elements = int(max_elements)
