@@ -19,7 +19,7 @@ import os
 import os.path as osp
 import pickle
 import warnings
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Tuple
 
 import numpy as np
 
@@ -169,6 +169,33 @@ def apply_box_thr(results: dict, box_thr: Optional[float]) -> dict:
             keep &= given
         results['anno_inds'] = keep
     return results
+
+
+def compress_annotation(ann: dict,
+                        box_score: Optional[np.ndarray] = None,
+                        thresholds: Tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9)) -> dict:
+    """A 2D annotation (``keypoint`` ``[M, T, V, 2]``, ``keypoint_score`` ``[M, T, V]``) in the compressed format.
+
+    Person m is a row of frame t when one of its keypoint scores there is non-zero; rows are ordered by frame, then
+    person. ``box_score`` ``[M, T]`` defaults to 1; ``valid`` counts, for each threshold, the frames with a row whose
+    box score reaches it. Other fields are kept.
+    """
+    kp, score = np.asarray(ann['keypoint']), np.asarray(ann['keypoint_score'])
+    if kp.ndim != 4 or kp.shape[-1] != 2 or score.shape != kp.shape[:3]:
+        raise ValueError(f'compress_annotation: expected keypoint [M, T, V, 2] and keypoint_score [M, T, V], got '
+                         f'{kp.shape} and {score.shape}')
+    box = np.ones(kp.shape[:2], np.float32) if box_score is None else np.asarray(box_score, np.float32)
+    if box.shape != kp.shape[:2]:
+        raise ValueError(f'compress_annotation: box_score has shape {box.shape}, expected [M, T] = {kp.shape[:2]}')
+    frame, person = np.nonzero((score > 0).any(axis=-1).T)  # sorted by frame, then person
+    out = {k: v for k, v in ann.items() if k not in ('keypoint', 'keypoint_score', 'box_score', 'valid')}
+    row_box = box[person, frame]
+    out.update(
+        frame_inds=frame.astype(np.int64),
+        keypoint=np.concatenate([kp[person, frame], score[person, frame, :, None]], axis=-1).astype(np.float32),
+        box_score=row_box,
+        valid={thr: int(np.unique(frame[row_box >= thr]).size) for thr in thresholds})
+    return out
 
 
 class _Serde:

@@ -1,4 +1,4 @@
-# PoseC3D limb model on pyskl's Kinetics-400 skeletons (compressed format), ResNet3dSlowOnly with stage_blocks=(4, 6, 3)
+# PoseC3D limb model on pyskl's compressed Kinetics-400 skeletons; ResNet3dSlowOnly, stage_blocks=(4, 6, 3)
 # (stages 2-4 of ResNet-50, as in the NTU configs).
 _base_ = [
     '../../_base_/models/posec3d_slowonly_r50.py', '../../_base_/datasets/posec3d_limb_k400.py',
