@@ -130,17 +130,25 @@ def check_raw_file(ann_file: str, index: int, ann: dict) -> None:
 
 
 def valid_fraction(ann_file: str, index: int, ann: dict, box_thr: Optional[float]) -> float:
-    """``valid[box_thr] / total_frames`` of a compressed (or ``raw_file``) sample, for ``valid_ratio``."""
+    """``valid[box_thr] / total_frames`` of a compressed (or ``raw_file``) sample, for ``valid_ratio``.
+
+    ``valid`` is a dict from box threshold (a number or its string) to a frame count, or a plain frame count.
+    """
 
     def fail(field: str, problem: str) -> AnnotationError:
         return sample_error(ann_file, index, _name(ann), field, problem)
 
-    if box_thr is None:
-        raise fail('valid', 'valid_ratio > 0 needs box_thr: valid counts the frames with a person at a box threshold')
+    total = ann.get('total_frames')
+    if not _is_int(total) or total < 1:
+        raise fail('total_frames', f'is {total!r}; valid_ratio needs a positive int')
     valid = ann.get('valid')
+    if isinstance(valid, (int, float, np.number)) and not isinstance(valid, (bool, np.bool_)):
+        return float(valid) / total
     if not isinstance(valid, dict):
         raise fail('valid', f'is {valid!r}; valid_ratio > 0 needs valid[box_thr] (a dict from box threshold to the '
                    'number of frames with a kept person); set valid_ratio=0.0 to keep every clip')
+    if box_thr is None:
+        raise fail('valid', 'valid_ratio > 0 needs box_thr: valid counts the frames with a person at a box threshold')
 
     def as_float(key) -> Optional[float]:
         try:
@@ -152,9 +160,6 @@ def valid_fraction(ann_file: str, index: int, ann: dict, box_thr: Optional[float
     if not matches:
         raise fail('valid', f'has no entry for box_thr={box_thr} (keys: {sorted(map(str, valid))}); use one of them '
                    'as box_thr or set valid_ratio=0.0')
-    total = ann.get('total_frames')
-    if not _is_int(total) or total < 1:
-        raise fail('total_frames', f'is {total!r}; valid_ratio needs a positive int')
     return float(valid[matches[0]]) / total
 
 
