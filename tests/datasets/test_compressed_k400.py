@@ -412,3 +412,24 @@ def test_k400_model_forward_on_one_sample(config, k400_file):
         scores = model(datasets['val'][1]['imgs'][None], return_loss=False)
     assert scores.shape == (1, 400)
     np.testing.assert_allclose(scores.sum(axis=1), 1, rtol=1e-5)  # average_clips='prob'
+
+
+def test_pymemcache_client_and_pyskl_cache_entries(k400_file, monkeypatch):
+    pytest.importorskip('pymemcache')
+    from pymemcache import serde
+    from pymemcache.test.utils import MockMemcacheClient
+
+    # an entry written by pyskl (pymemcache's pickle serde) is read back by our serde
+    entry = dict(frame_inds=np.array([0, 3]), keypoint=np.stack([person(50, 50, 0.8)] * 2),
+                 box_score=np.array([0.9, 0.9], np.float32))
+    back = compressed_pose._Serde().deserialize('k400_e', *serde.pickle_serde.serialize('k400_e', entry))
+    np.testing.assert_array_equal(back['keypoint'], entry['keypoint'])
+    # and pymemcache's client interface carries our serde: a cached entry wins over the raw file
+    client = MockMemcacheClient(serde=compressed_pose._Serde())
+    client.set('k400_e', entry)
+    monkeypatch.setattr(compressed_pose, '_memcache_client', lambda cfg: client)
+    dataset = PoseDataset(k400_file, [dict(type='DecompressPose')], split='val', box_thr=0.5, memcached=True,
+                          mc_cfg=('localhost', 22077))
+    out = dataset[1]
+    assert out['keypoint'].shape == (1, 2, 17, 2)
+    np.testing.assert_array_equal(out['keypoint'][0, 1], FIGURE + [50, 50])
