@@ -10,16 +10,16 @@ The keypoints may instead live in ``raw_file``: a pickle holding either ``{key: 
 (pyskl's layout; ``key`` defaults to the sample's ``frame_dir``) or the fields of one sample. It is read when the
 sample is fetched. With ``memcached=True`` the contents are cached in a memcached server through pymemcache, as
 pyskl does; when pymemcache is not installed or the server at ``mc_cfg`` does not answer, a warning naming
-``mc_cfg`` is given once and the files are read directly (pymemcache is an optional dependency). The memcached
-client is written here rather than with pymemcache's pickle serde so that cached values are unpickled by the same
-loader as the files.
+``mc_cfg`` is given once and the files are read directly (pymemcache is an optional dependency). The client's
+serializer is written here instead of pymemcache's pickle serde so that cached values go through the same loader as
+the files; it reads and writes the entries pyskl's serde writes.
 """
 import io
 import os
 import os.path as osp
 import pickle
 import warnings
-from typing import Any, Callable, Optional, Tuple
+from typing import Any, Optional, Tuple
 
 import numpy as np
 
@@ -32,8 +32,8 @@ _PICKLE_FLAG = 1  # pymemcache's flag for pickled values (pyskl's pickle_serde w
 def _unpickle(stream, what: str) -> Any:
     """Unpickle a raw_file or a cached value.
 
-    TODO(merge): switch to the restricted unpickler of pyskl.utils once it exists; until then this is the one place
-    where raw pickles are loaded.
+    TODO: load through the package's restricted unpickler once it is available; this is the one place where raw
+    files and cached values are unpickled.
     """
     try:
         return pickle.load(stream)
@@ -236,13 +236,11 @@ class RawFileReader:
     Args:
         memcached (bool): cache the raw files' contents in memcached (pyskl's ``memcached``).
         mc_cfg (tuple, optional): ``(host, port)`` of the memcached server.
-        client_factory (callable): builds the client from ``mc_cfg`` (pymemcache by default).
     """
 
-    def __init__(self, memcached: bool, mc_cfg: Optional[tuple], client_factory: Optional[Callable] = None) -> None:
+    def __init__(self, memcached: bool, mc_cfg: Optional[tuple]) -> None:
         self.memcached = memcached
         self.mc_cfg = mc_cfg
-        self.client_factory = client_factory
         self._client = None
         self._direct = not memcached
 
@@ -261,7 +259,7 @@ class RawFileReader:
             return None
         if self._client is None:
             try:
-                self._client = (self.client_factory or _memcache_client)(self.mc_cfg)
+                self._client = _memcache_client(self.mc_cfg)
             except ImportError:
                 self._fall_back('pymemcache is not installed (pip install pymemcache to use the cache)')
         return self._client
