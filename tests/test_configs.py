@@ -9,6 +9,7 @@ from mmcv import Config
 from mmcv.parallel import collate
 
 from pyskl.datasets import build_dataset
+from pyskl.datasets.compressed_pose import compress_annotation
 from pyskl.models import build_model
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -67,7 +68,10 @@ def test_config_builds_model_and_datasets(path, tiny_pickle, tmp_path):
         if ds_cfg.get('split'):
             splits.add(ds_cfg['split'])
     frame_dirs = [a['frame_dir'] for a in data['annotations']]
-    local = dict(split={s: frame_dirs for s in splits}, annotations=data['annotations'])
+    annotations = data['annotations']
+    if any((ds.get('pipeline') or [{}])[0].get('type') == 'DecompressPose' for _, ds in _dataset_cfgs(cfg.data)):
+        annotations = [compress_annotation(a) for a in annotations]  # pyskl's compressed Kinetics-400 format
+    local = dict(split={s: frame_dirs for s in splits}, annotations=annotations)
     local_path = tmp_path / pkl_path.name
     with open(local_path, 'wb') as f:
         pickle.dump(local, f)

@@ -1,5 +1,4 @@
 """`PoseDataset`: pyskl's skeleton annotation pickles, validated once at load time."""
-import importlib.util
 import os
 import os.path as osp
 import pickle
@@ -8,25 +7,12 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ..utils.logger import get_root_logger
+from . import compressed_pose
 from .base import BaseDataset
 from .builder import DATASETS
 from .errors import AnnotationError, sample_error
 
 _MAX_LISTED = 5
-
-
-def _require_pymemcache() -> None:
-    """Fail early, with an install hint, when ``memcached=True`` but pymemcache is missing."""
-    if importlib.util.find_spec('pymemcache') is None:
-        raise ImportError('PoseDataset(memcached=True) needs the pymemcache package: pip install pymemcache '
-                          '(and a running memcached server at mc_cfg)')
-
-
-def _memcache_client(mc_cfg):
-    """A pymemcache client for the ``(host, port)`` in ``mc_cfg`` that pickles the values it stores."""
-    from pymemcache import serde
-    from pymemcache.client.base import Client
-    return Client(tuple(mc_cfg), serde=serde.pickle_serde)
 
 
 def _is_int(value) -> bool:
@@ -79,14 +65,17 @@ class PoseDataset(BaseDataset):
         box_thr (float, optional): when an annotation has ``box_score`` ``[M, T]``, people / frames whose box score
             is below the threshold are blanked (keypoints and scores set to 0, which means "missing") and people
             with no frame left are dropped (at least one person stays); the mask of the remaining people is passed
-            on as ``anno_inds`` ``[M', T]``.
+            on as ``anno_inds`` ``[M', T]``. Compressed samples (pyskl's Kinetics-400 format, with ``frame_inds``;
+            see `pyskl.datasets.compressed_pose`) keep the rows with ``box_score >= box_thr`` as ``anno_inds``
+            ``[N]`` for `DecompressPose`; for them ``valid_ratio`` reads ``valid[box_thr]``.
         class_prob (list | dict, optional): per-class multipliers >= 1 for training: a sample of class ``c`` appears
             ``floor(p_c)`` times plus once more with probability ``p_c - floor(p_c)`` (drawn once, with
             ``class_prob_seed``). Classes missing from a dict get 1. Ignored in test mode. ``file_indices[i]`` is
             the position in the file of dataset sample ``i``.
-        memcached (bool): samples that carry ``raw_file`` (a pickle of ``{key: sample fields}``) and ``key`` (default
-            ``frame_dir``) instead of their keypoints are fetched through memcached, filling it from ``raw_file``
-            on a miss. Needs pymemcache.
+        memcached (bool): samples that carry ``raw_file`` (a pickle of ``{key: sample fields}``, ``key`` defaulting
+            to ``frame_dir``, or of one sample's fields) instead of their keypoints are always read from it when
+            fetched; with ``memcached`` through a memcached server, filled from ``raw_file`` on a miss. Without
+            pymemcache or an answering server, a warning naming ``mc_cfg`` is given once and files are read directly.
         mc_cfg (tuple, optional): ``(host, port)`` of the memcached server.
         class_prob_seed (int): seed of the draw for the fractional part of ``class_prob``.
         class_subset (list[int], optional): keep only the samples whose label is one of these 0-based class ids
@@ -114,7 +103,6 @@ class PoseDataset(BaseDataset):
         if memcached:
             if mc_cfg is None:
                 raise ValueError(f'PoseDataset({ann_file}): memcached=True needs mc_cfg=(host, port)')
-            _require_pymemcache()
         self.split = split
         self.valid_ratio = valid_ratio
         self.box_thr = box_thr
@@ -123,7 +111,7 @@ class PoseDataset(BaseDataset):
         self.class_subset = self._check_class_subset(ann_file, class_subset, kwargs)
         self.memcached = memcached
         self.mc_cfg = mc_cfg
-        self._mc_client = None
+        self._raw_reader = compressed_pose.RawFileReader(memcached, mc_cfg)
         self.file_indices: List[int] = []
         super().__init__(ann_file, pipeline, **kwargs)
         if class_prob is not None and not self.test_mode:
@@ -153,12 +141,6 @@ class PoseDataset(BaseDataset):
             raise ValueError(f'{where} lists some classes more than once: {ids}')
         return ids
 
-    def __getstate__(self) -> dict:
-        # a memcached connection must not be shared by forked loader workers
-        state = self.__dict__.copy()
-        state['_mc_client'] = None
-        return state
-
     # ------------------------------------------------------------------ loading
 
     def load_annotations(self) -> List[dict]:
@@ -167,7 +149,12 @@ class PoseDataset(BaseDataset):
         ids = [self._identifier(i, ann) for i, ann in enumerate(annotations)]
         kept = self._split_indices(ids, splits)
         for i in kept:
-            self._check_sample(i, annotations[i], deferred=self._is_deferred(annotations[i]))
+            ann = annotations[i]
+            self._check_sample(i, ann, deferred=self._is_deferred(ann) or compressed_pose.is_compressed(ann))
+            if compressed_pose.is_compressed(ann):  # pyskl's per-person rows, not [M, T, V, 2]
+                compressed_pose.check_compressed(self.ann_file, i, ann, self.box_thr)
+            if self._is_deferred(ann):
+                compressed_pose.check_raw_file(self.ann_file, i, ann)
 
         infos, indices = [], []
         subset = None if self.class_subset is None else set(self.class_subset)
@@ -179,14 +166,17 @@ class PoseDataset(BaseDataset):
                     continue
                 in_subset += 1
             if self.valid_ratio:
-                frac = self._valid_fraction(i, ann)
+                if compressed_pose.is_compressed(ann) or self._is_deferred(ann):
+                    frac = compressed_pose.valid_fraction(self.ann_file, i, ann, self.box_thr)
+                else:
+                    frac = self._valid_fraction(i, ann)
                 if frac < self.valid_ratio:
                     continue
             info = dict(ann)
             info.pop('valid', None)
             if self.box_thr is None:
                 info.pop('box_score', None)
-            if self.memcached and self._is_deferred(ann):
+            if self._is_deferred(ann):
                 info.setdefault('key', ann.get('frame_dir', ann.get('filename')))
             if self.data_prefix:
                 for key in ('filename', 'frame_dir'):
@@ -261,8 +251,8 @@ class PoseDataset(BaseDataset):
         return [i for i, x in enumerate(ids) if x in wanted]
 
     def _is_deferred(self, ann: dict) -> bool:
-        """Whether the sample's keypoints live in a raw file fetched through memcached."""
-        return self.memcached and 'raw_file' in ann and 'keypoint' not in ann
+        """Whether the sample's keypoints live in a raw file read when the sample is fetched."""
+        return 'raw_file' in ann and 'keypoint' not in ann
 
     # ------------------------------------------------------------------ validation
 
@@ -415,29 +405,22 @@ class PoseDataset(BaseDataset):
     # ------------------------------------------------------------------ samples
 
     def _fetch_pack(self, idx: int, results: dict) -> dict:
-        """The deferred fields of sample ``idx`` from memcached, filling the cache from ``raw_file`` on a miss."""
-        key = results['key']
-        if self._mc_client is None:
-            self._mc_client = _memcache_client(self.mc_cfg)
-        pack = self._mc_client.get(key)
-        if not isinstance(pack, dict):
-            raw_file = results['raw_file']
-            raw = _read_pickle(raw_file, what='raw_file')
-            if not isinstance(raw, dict) or key not in raw:
-                raise AnnotationError(f'raw_file {raw_file} (of ann_file {self.ann_file}) has no entry {key!r}')
-            for k, v in raw.items():
-                self._mc_client.set(k, v)
-            pack = raw[key]
-        merged = dict(results)
-        merged.update(pack)
-        self._check_sample(self.file_indices[idx], merged, ann_file=f'{self.ann_file} (raw_file {results["raw_file"]})')
+        """The fields sample ``idx`` keeps in ``raw_file`` (through memcached when enabled), validated."""
+        merged = self._raw_reader.fetch(results, self.ann_file)
+        where = f'{self.ann_file} (raw_file {results["raw_file"]})'
+        if compressed_pose.is_compressed(merged):
+            compressed_pose.check_compressed(where, self.file_indices[idx], merged, self.box_thr)
+        else:
+            self._check_sample(self.file_indices[idx], merged, ann_file=where)
         return merged
 
     def load_sample(self, idx: int) -> dict:
         """A private copy of sample ``idx`` with its memcached fields fetched and ``box_thr`` applied."""
         results = super().load_sample(idx)
-        if self.memcached and 'keypoint' not in results and 'raw_file' in results:
+        if 'keypoint' not in results and 'raw_file' in results:
             results = self._fetch_pack(idx, results)
+        if compressed_pose.is_compressed(results):  # DecompressPose turns the rows into arrays
+            return compressed_pose.apply_box_thr(results, self.box_thr)
         mask = self._box_mask(results)
         results.pop('box_score', None)
         if mask is not None and not mask.all():

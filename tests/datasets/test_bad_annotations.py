@@ -147,9 +147,9 @@ def test_missing_keypoint(tmp_path):
     check_sample_error(file_with_bad_sample(tmp_path, keypoint=None), 'keypoint', 'missing')
 
 
-def test_missing_keypoint_with_raw_file_hints_memcached(tmp_path):
+def test_missing_raw_file_is_named(tmp_path):
     path = file_with_bad_sample(tmp_path, keypoint=None, raw_file='raw.pkl')
-    check_sample_error(path, 'keypoint', 'memcached=True')
+    check_sample_error(path, 'raw_file', 'raw.pkl does not exist')
 
 
 @pytest.mark.parametrize('shape', [(2, 8, 17), (8, 17, 2), (2, 8, 17, 2, 1)])

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from pyskl.datasets import pose_dataset as pose_dataset_module
+from pyskl.datasets import compressed_pose
 from pyskl.datasets.builder import DATASETS, build_dataset
 from pyskl.datasets.pose_dataset import PoseDataset
 
@@ -295,31 +295,25 @@ def test_memcached_fetches_raw_file(tmp_path, monkeypatch):
     light = [dict(frame_dir=s['frame_dir'], label=s['label'], raw_file=raw_file) for s in full]
     path = write_pickle(tmp_path / 'ann.pkl', light)
     client = FakeMemcache()
-    monkeypatch.setattr(pose_dataset_module, '_require_pymemcache', lambda: None)
-    monkeypatch.setattr(pose_dataset_module, '_memcache_client', lambda cfg: client)
+    monkeypatch.setattr(compressed_pose, '_memcache_client', lambda cfg: client)
     dataset = PoseDataset(path, None, memcached=True, mc_cfg=('localhost', 11211))
     out = dataset[1]
     np.testing.assert_array_equal(out['keypoint'], full[1]['keypoint'])
     assert set(client.store) == {'a', 'b'}  # a miss fills the cache with the whole raw file
     os.remove(raw_file)  # now served from the cache
     np.testing.assert_array_equal(dataset[0]['keypoint_score'], full[0]['keypoint_score'])
-    assert pickle.loads(pickle.dumps(dataset))._mc_client is None
+    assert pickle.loads(pickle.dumps(dataset))._raw_reader._client is None
 
 
 def test_memcached_validates_fetched_fields(tmp_path, monkeypatch):
     raw_file = write_pickle(tmp_path / 'raw.pkl', {'a': dict(keypoint=np.zeros((1, 5, 17)), total_frames=5)})
     path = write_pickle(tmp_path / 'ann.pkl', [dict(frame_dir='a', label=0, raw_file=raw_file)])
-    monkeypatch.setattr(pose_dataset_module, '_require_pymemcache', lambda: None)
-    monkeypatch.setattr(pose_dataset_module, '_memcache_client', lambda cfg: FakeMemcache())
+    monkeypatch.setattr(compressed_pose, '_memcache_client', lambda cfg: FakeMemcache())
     dataset = PoseDataset(path, None, memcached=True, mc_cfg=('localhost', 11211))
     with pytest.raises(ValueError, match=r"raw\.pkl.*sample 0 \('a'\), field 'keypoint'"):
         dataset[0]
 
 
-def test_memcached_needs_pymemcache(ann_file):
-    if pose_dataset_module.importlib.util.find_spec('pymemcache') is not None:
-        pytest.skip('pymemcache is installed')
-    with pytest.raises(ImportError, match='pip install pymemcache'):
-        PoseDataset(ann_file, None, memcached=True, mc_cfg=('localhost', 11211))
+def test_memcached_needs_mc_cfg(ann_file):
     with pytest.raises(ValueError, match='mc_cfg'):
         PoseDataset(ann_file, None, memcached=True)
