@@ -235,9 +235,8 @@ def run_names(runs: Sequence[Dict[str, Any]]) -> List[str]:
         if len(name) > MAX_NAME_LEN:
             name = name[:MAX_NAME_LEN - 9].rstrip('_-.') + '-' + digest(run)
         names.append(name)
-    for i, name in enumerate(names):
-        if names.count(name) > 1:
-            names[i] = f'{name}-{digest(runs[i])}'
+    clashes = {n for n in names if names.count(n) > 1}
+    names = [f'{n}-{digest(run)}' if n in clashes else n for n, run in zip(names, runs)]
     assert len(set(names)) == len(names)
     return names
 
