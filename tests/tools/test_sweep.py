@@ -334,3 +334,55 @@ def test_sweep_is_killed_resumed_and_summarised(tmp_path):
     lines = [line for line in dry.stdout.splitlines() if not line.startswith('sweep of')]
     assert dry.returncode == 0 and '2 finished, 2 to run' in dry.stdout
     assert [line.startswith('# finished, skipped: ') for line in lines] == [True, True, False, False]
+
+
+# ----------------------------------------------------------------------------- the family READMEs' sweep commands
+def _readme_sweeps(family: str) -> list:
+    text = (REPO_ROOT / 'configs' / family / 'README.md').read_text()
+    section = text[text.index('\n## Sweeps'):]
+    commands = []
+    for block in re.findall(r'```bash\n(.*?)```', section, flags=re.S):
+        for cmd in block.replace('\\\n', ' ').splitlines():
+            if cmd.startswith('python tools/sweep.py'):
+                commands.append(shlex.split(cmd)[2:])
+    return commands
+
+
+def _seed_table(family: str) -> list:
+    """(base, video, text) learning rates of the research code's table in the README."""
+    rows = []
+    for line in (REPO_ROOT / 'configs' / family / 'README.md').read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip('|').split('|')]
+        if len(cells) >= 4 and re.match(r'^1e-\d', cells[0]):
+            rows.append(tuple(float(c.split()[0]) for c in cells[:3]))
+    return rows
+
+
+@pytest.mark.parametrize('family', ['visece', 'visece_itm', 'visece_mo'])
+def test_the_readme_sweep_reproduces_the_research_table(sweep_tool, family, tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO_ROOT)
+    argv = _readme_sweeps(family)[0]
+    spec = sweep_tool.build_spec(sweep_tool.parse_args(argv + ['--sweep-dir', str(tmp_path / 's')]))
+    runs = spec['runs']
+    table = _seed_table(family)
+    assert len(runs) == len(table) >= 4
+    prefix = 'optimizer.paramwise_cfg.custom_keys.'
+    for run, (base, video, text) in zip(runs, table):
+        assert run['optimizer.lr'] == pytest.approx(base)
+        assert run['optimizer.lr'] * run[prefix + 'video_encoder.lr_mult'] == pytest.approx(video)
+        assert run['optimizer.lr'] * run[prefix + 'text_encoder.lr_mult'] == pytest.approx(text)
+    if family == 'visece_itm':
+        assert [r['model.frozen_bert'] for r in runs] == [text == 0 for _, _, text in table]
+    if family == 'visece_mo':
+        assert [r['optimizer.type'] for r in runs] == ['AdamW'] * 4 + ['SGD']
+
+
+@pytest.mark.parametrize('family', ['visece', 'visece_itm', 'visece_mo', 'visece_pacl', 'posec3d'])
+def test_every_readme_sweep_command_expands(sweep_tool, family, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(REPO_ROOT)
+    commands = _readme_sweeps(family)
+    assert commands
+    for i, argv in enumerate(commands):
+        assert sweep_tool.main(argv + ['--sweep-dir', str(tmp_path / str(i)), '--dry-run']) == 0
+        out = capsys.readouterr().out
+        assert 'torch.distributed.run --nproc_per_node=8' in out
