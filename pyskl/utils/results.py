@@ -206,6 +206,12 @@ def read_run(work_dir: str, allow_mixed: bool = False) -> Dict[str, Any]:
     run.update(_metrics(val))
     run['status'] = _status(run, val, record, work_dir)
     run['wall_time_s'] = _wall_time(record, work_dir)
+    interval = get_key(cfg, 'evaluation.interval', 1)
+    if val and isinstance(interval, int) and interval > 0:
+        last = max_epoch if run['status'] == 'finished' else max_epoch - 1  # an unfinished epoch is not missing
+        missing = [e for e in range(interval, last + 1, interval) if e not in val]
+        if missing:  # e.g. killed between a checkpoint and its evaluation, then resumed
+            notes.append(f'epochs never validated: {", ".join(map(str, missing))}')
     run['note'] = '; '.join(notes)
     return run
 

@@ -108,6 +108,18 @@ def test_a_resumed_run_reads_all_its_logs_and_a_truncated_line_is_skipped(tmp_pa
     assert (run['best_top1'], run['best_epoch'], run['last_top1']) == (0.4, 3, 0.4)
 
 
+def test_epochs_that_were_never_validated_are_noted(tmp_path):
+    work = fake_work_dir(tmp_path, 'r', [0.3, 0.5, 0.4])
+    lines = (work / '20260101_000000.log.json').read_text().splitlines()
+    (work / '20260101_000000.log.json').write_text('\n'.join(line for line in lines if '"epoch": 1, "iter": 3' not in
+                                                             line and '"epoch": 3, "iter": 3' not in line) + '\n')
+    (work / 'epoch_3.pth').write_bytes(b'')
+    run = read_run(str(work))
+    assert run['status'] == 'finished' and run['note'] == 'epochs never validated: 1, 3'
+    assert (run['best_top1'], run['last_top1']) == (0.5, 0.5)
+    assert read_run(str(fake_work_dir(tmp_path, 'ok', [0.3, 0.5])))['note'] == ''
+
+
 def test_a_damaged_line_inside_a_log_is_an_error_naming_the_file(tmp_path):
     work = fake_work_dir(tmp_path, 'r', [0.3], extra_lines=['not json', json.dumps(dict(mode='val', epoch=1))])
     with pytest.raises(ResultsError, match=r'20260101_000000.log.json, line 4'):

@@ -306,7 +306,11 @@ def test_sweep_is_killed_resumed_and_summarised(tmp_path):
     assert list(runs) == names
     for name in names[:2]:
         val = _val(sweep_dir / name)
-        assert sorted(val) == [1, 2, 3]
+        # the killed run may have lost the evaluation of epoch 1 (killed after its checkpoint, before its val line)
+        assert sorted(val) == [1, 2, 3] if name == names[0] else {2, 3} <= set(val)
+        if 1 not in val:
+            assert runs[name]['status'] == 'finished'
+            assert 'epochs never validated: 1' in (sweep_dir / 'summary.md').read_text()
         best_epoch = max(sorted(val), key=lambda e: (val[e]['top1_acc'], -e))
         row = runs[name]
         assert row['status'] == 'finished' and row['seed'] == name[-1] and float(row['optimizer.lr']) == 0.02
