@@ -317,7 +317,6 @@ def main(argv=None) -> int:
     with locked(sweep_dir):
         if not existing:
             write_json(osp.join(sweep_dir, SPEC_FILE), spec)
-        failed = []
         for n, i in enumerate(todo):
             name, run = names[i], spec['runs'][i]
             work_dir = osp.join(sweep_dir, name)
@@ -339,7 +338,6 @@ def main(argv=None) -> int:
                 print(f'  finished in {record["attempts"][-1]["wall_time_s"]:.0f} s, best top-1 '
                       + ('-' if best is None else f'{100 * best:.2f}%'), flush=True)
             else:
-                failed.append(name)
                 print(f'  NOT finished: {status} (exit code {rc}); output in {work_dir}/sweep_output.log:\n'
                       + output_tail(work_dir), flush=True)
             write_summary(sweep_dir, spec, names, cmdline)
