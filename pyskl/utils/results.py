@@ -8,7 +8,9 @@ meta -- ``seed``, ``config`` (the effective config as Python text) -- then one l
 Configs are read as data, never executed: the config text of the JSON log meta (or a ``*.py`` config dump in the
 work dir) is parsed with :mod:`ast` and only literals, ``dict(...)`` calls and ``inf`` / ``nan`` are accepted; any
 other expression is an error naming the file and line. That is why no ``mmcv.Config.fromfile`` is used here (it runs
-the file as Python).
+the file as Python), and why the reader is written here: :func:`ast.literal_eval` refuses the ``dict(...)`` calls
+that mmcv writes into every dump. The Markdown tables are a few lines of string formatting, which spares a
+dependency.
 
 The mean and std are the sample mean and the sample standard deviation (n - 1 in the denominator) of
 :mod:`statistics`; a group of one run has no std. Accuracies are fractions in CSV and percentages in Markdown.
@@ -389,7 +391,7 @@ def to_csv(tables: Sequence[tuple], setting_keys: Sequence[str]) -> str:
     keys = [k for k in setting_keys if k != SEED_KEY]
     for _, kind, rows in tables:
         if kind != 'run':
-            keys += [k for k in (rows[0]['settings'] if rows else []) if k not in keys]
+            keys += [k for k in (rows[0]['settings'] if rows else []) if k not in keys and k != SEED_KEY]
     fields = ['kind', 'run'] + keys + ['seed', 'n', 'status']
     for m in METRICS:
         fields += [m, m + '_std']
@@ -405,7 +407,7 @@ def to_csv(tables: Sequence[tuple], setting_keys: Sequence[str]) -> str:
             else:
                 row = dict(kind=kind, run=f'mean over {kind}' if kind != 'group' else 'mean',
                            seed=';'.join(map(str, r['seeds'])), n=r['n'], status=f'{r["n"]}/{r["total"]} finished')
-                row.update({k: _csv_value(v) for k, v in r['settings'].items()})
+                row.update({k: _csv_value(v) for k, v in r['settings'].items() if k != SEED_KEY})
                 row.update({m: r[m] for m in METRICS})
                 row.update({m + '_std': r[m + '_std'] for m in METRICS})
             writer.writerow({k: ('' if v is None else v) for k, v in row.items()})

@@ -209,6 +209,9 @@ def test_cli_groups_by_keys_and_finds_work_dirs_below_a_folder(tmp_path, capsys)
     assert float(groups['0.1']['last_top1']) == pytest.approx(0.6)
     assert float(groups['0.1']['last_top1_std']) == pytest.approx(statistics.stdev([0.5, 0.7]))
     assert groups['0.2']['n'] == '1' and groups['0.2']['last_top1_std'] == ''
+    assert tool.main([str(tmp_path / 'all'), '--by', 'seed', '--format', 'csv']) == 0
+    by_seed = {r['seed']: r for r in csv.DictReader(io.StringIO(capsys.readouterr().out)) if r['kind'] == 'group'}
+    assert by_seed['0']['n'] == '2' and float(by_seed['0']['last_top1']) == pytest.approx(0.4)
     # without --by: the differing config keys (lr) are the settings; work_dir and seed are not settings
     assert tool.main([str(tmp_path / 'all')]) == 0
     md = capsys.readouterr().out
