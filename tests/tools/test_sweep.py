@@ -390,3 +390,12 @@ def test_every_readme_sweep_command_expands(sweep_tool, family, tmp_path, monkey
         assert sweep_tool.main(argv + ['--sweep-dir', str(tmp_path / str(i)), '--dry-run']) == 0
         out = capsys.readouterr().out
         assert 'torch.distributed.run --nproc_per_node=8' in out
+
+
+def test_two_sweeps_cannot_share_a_sweep_dir_at_once(sweep_tool, tmp_path):
+    with sweep_tool.locked(str(tmp_path)):
+        with pytest.raises(SweepError, match='another tools/sweep.py is running'):
+            with sweep_tool.locked(str(tmp_path)):
+                pass
+    with sweep_tool.locked(str(tmp_path)):  # released when the first one ends
+        pass
