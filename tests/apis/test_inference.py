@@ -1,5 +1,4 @@
 """init_recognizer / inference_recognizer and tools/infer.py on a tiny trained text recognizer."""
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -10,8 +9,8 @@ import torch
 
 TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS / 'tools'))
-from analysis_helpers import train_tiny_run  # noqa: E402
-from e2e_utils import REPO_ROOT, write_tiny_config  # noqa: E402
+from analysis_helpers import load_tool, train_tiny_run  # noqa: E402
+from e2e_utils import write_tiny_config  # noqa: E402
 
 from pyskl.apis import inference_recognizer, init_recognizer  # noqa: E402
 from pyskl.apis.inference import class_names_of, sample_scores  # noqa: E402
@@ -37,14 +36,6 @@ def test_scores(run, model):
     scores = single_gpu_test(model, loader, show_progress=False)
     samples = {s['frame_dir']: s for s in load_pose_samples(str(run.ann_file))}
     return [samples[info['frame_dir']] for info in dataset.video_infos], np.stack(scores)
-
-
-def load_tool(name):
-    sys.path.insert(0, str(REPO_ROOT / 'tools'))
-    spec = importlib.util.spec_from_file_location(f'tool_{name}', REPO_ROOT / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_checkpoint_weights_are_loaded(run, model):
@@ -135,7 +126,7 @@ def test_posec3d_has_no_open_vocabulary_and_checkpoints_must_fit(run, tmp_path):
 
 
 def test_infer_tool_writes_json_and_keeps_existing_files(run, model, test_scores, tmp_path, capsys):
-    infer = load_tool('infer')
+    infer = load_tool('infer.py')
     samples, expected = test_scores
     names = class_names_of(model)
     out = tmp_path / 'results.json'

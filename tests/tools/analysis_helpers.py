@@ -53,3 +53,28 @@ def train_tiny_run(root: Path, steps: int = 3) -> TinyRun:
     torch.save(dict(state_dict=model.state_dict(), optimizer=optimizer.state_dict(),
                     meta=dict(epoch=1, iter=steps, seed=0)), str(checkpoint))
     return TinyRun(config=config, ann_file=ann, checkpoint=checkpoint, work_dir=work_dir)
+
+
+def load_tool(relpath: str):
+    """Import a script under tools/ (e.g. 'analysis/confusion.py') as a module, to call its functions and main()."""
+    import importlib.util
+    import sys
+
+    from e2e_utils import REPO_ROOT
+    tools = str(REPO_ROOT / 'tools')
+    if tools not in sys.path:
+        sys.path.insert(0, tools)
+    path = REPO_ROOT / 'tools' / relpath
+    spec = importlib.util.spec_from_file_location('tool_' + relpath.replace('/', '_')[:-3], path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def read_png(path: Path):
+    """The pixels of a PNG file (checks that it is one)."""
+    import numpy as np
+    from PIL import Image
+    data = Path(path).read_bytes()
+    assert data[:8] == b'\x89PNG\r\n\x1a\n', f'{path} is not a PNG file'
+    return np.asarray(Image.open(path))
