@@ -60,6 +60,16 @@ def test_confusion_counts_every_clip_once_and_its_diagonal_is_top1(setup, tmp_pa
     assert read_png(tmp_path / 'confusion.png').shape[0] > 300
 
 
+def test_confusion_reads_json_scores_too(setup, tmp_path):
+    root, config, labels, streams = setup
+    path, scores = streams[1]
+    as_json = tmp_path / 'scores.json'
+    as_json.write_text(json.dumps(scores.tolist()))
+    tool = load_tool('analysis/confusion.py')
+    summary = tool.main([str(config), str(as_json), '--out-dir', str(tmp_path)])
+    assert summary['top1_acc'] == pytest.approx(top_k_accuracy(scores, labels, (1, ))[0])
+
+
 def test_confusion_refuses_scores_of_another_test_set(setup, tmp_path):
     root, config, labels, _ = setup
     short = tmp_path / 'short.pkl'

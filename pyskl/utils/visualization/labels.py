@@ -1,4 +1,5 @@
 """Labels and class sentences for the analysis tools: the test set's labels, the scores of a test run."""
+import json
 from typing import List, Optional
 
 import numpy as np
@@ -30,8 +31,12 @@ def test_labels(cfg) -> np.ndarray:
 
 
 def load_scores(path: str, num_samples: Optional[int] = None, what: str = 'scores file') -> np.ndarray:
-    """Per-sample class scores [N, C] from a tools/test.py ``--out`` pickle (a list of [C] arrays)."""
-    data = _read_pickle(path, what=what)
+    """Per-sample class scores [N, C] from a tools/test.py ``--out`` file (.pkl: a list of [C] arrays, or .json)."""
+    if path.lower().endswith('.json'):
+        with open(path) as f:
+            data = json.load(f)
+    else:
+        data = _read_pickle(path, what=what)
     try:
         scores = np.stack([np.asarray(row, dtype=np.float64) for row in data])
     except (TypeError, ValueError) as e:
