@@ -9,7 +9,7 @@ import torch
 
 TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS / 'tools'))
-from analysis_helpers import load_tool, train_tiny_run  # noqa: E402
+from analysis_helpers import load_tool, shared_tiny_run  # noqa: E402
 from e2e_utils import write_tiny_config  # noqa: E402
 
 from pyskl.apis import inference_recognizer, init_recognizer  # noqa: E402
@@ -21,7 +21,7 @@ from pyskl.utils.visualization import load_pose_samples  # noqa: E402
 
 @pytest.fixture(scope='module')
 def run(tmp_path_factory):
-    return train_tiny_run(tmp_path_factory.mktemp('tiny_run'))
+    return shared_tiny_run(tmp_path_factory)
 
 
 @pytest.fixture(scope='module')

@@ -78,3 +78,13 @@ def read_png(path: Path):
     data = Path(path).read_bytes()
     assert data[:8] == b'\x89PNG\r\n\x1a\n', f'{path} is not a PNG file'
     return np.asarray(Image.open(path))
+
+
+def shared_tiny_run(tmp_path_factory) -> TinyRun:
+    """One tiny trained run per test session: trained by the first module that asks, reused by the others."""
+    root = tmp_path_factory.getbasetemp() / 'shared_tiny_run'
+    checkpoint = root / 'work_dir' / 'latest.pth'
+    if checkpoint.is_file():
+        return TinyRun(config=root / 'tiny_visece.py', ann_file=root / 'tiny.pkl', checkpoint=checkpoint,
+                       work_dir=root / 'work_dir')
+    return train_tiny_run(root)

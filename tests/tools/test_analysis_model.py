@@ -7,7 +7,7 @@ import imageio.v2 as imageio
 import numpy as np
 import pytest
 import torch
-from analysis_helpers import load_tool, read_png, train_tiny_run
+from analysis_helpers import load_tool, read_png, shared_tiny_run
 
 from pyskl.apis import inference_recognizer, init_recognizer
 from pyskl.apis.inference import class_names_of, prepare_sample
@@ -16,7 +16,7 @@ from pyskl.utils.visualization import load_pose_samples
 
 @pytest.fixture(scope='module')
 def run(tmp_path_factory):
-    return train_tiny_run(tmp_path_factory.mktemp('tiny_run'))
+    return shared_tiny_run(tmp_path_factory)
 
 
 @pytest.fixture(scope='module')
