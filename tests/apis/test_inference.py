@@ -148,3 +148,39 @@ def test_infer_tool_writes_json_and_keeps_existing_files(run, model, test_scores
     assert out.read_bytes() == before
     with pytest.raises(ValueError, match='no sample with frame_dir'):
         infer.main([str(run.config), str(run.checkpoint), str(run.ann_file), '--sample', 'nope'])
+
+
+TINY_TEXT = ("text_encoder=dict(_delete_=True, type='BertModel', config=dict(hidden_size=16, num_hidden_layers=1, "
+             "num_attention_heads=2, intermediate_size=32, vocab_size=30524{cross})), text_encoder_init=None, "
+             'embed_dim=8')
+TINY_VARIANTS = {
+    'itm': ('configs/demo/visece_itm_minilm_synthetic.py',
+            'model = dict(video_encoder=dict(res_out_channels=64, output_channels=16, base_channels=4, '
+            'stage_blocks=(1, 1, 1)), itm_dim=16, ' + TINY_TEXT.format(cross=', add_cross_attention=True, '
+                                                                         'encoder_width=16') + ')'),
+    'mo': ('configs/demo/visece_mo_minilm_synthetic.py',
+           'model = dict(video_encoder=dict(res_out_channels=64, output_channels=16, base_channels=4, '
+           'stage_blocks=(1, 1, 1)), queue_size=8, ' + TINY_TEXT.format(cross='') + ')'),
+    'pacl': ('configs/demo/visece_pacl_minilm_synthetic.py',
+             'model = dict(video_encoder=dict(res_out_channels=64, base_channels=4, stage_blocks=(1, 1, 1)), '
+             + TINY_TEXT.format(cross='') + ')'),
+}
+
+
+@pytest.mark.parametrize('variant', sorted(TINY_VARIANTS))
+def test_every_text_recognizer_scores_its_class_sentences_as_it_tests(variant, run, tmp_path):
+    base, extra = TINY_VARIANTS[variant]
+    config = write_tiny_config(tmp_path / f'{variant}.py', run.ann_file, base=base, extra=extra)
+    torch.manual_seed(0)
+    recognizer = init_recognizer(str(config))
+    dataset, loader = build_test_loader(recognizer.cfg, distributed=False)
+    expected = np.stack(single_gpu_test(recognizer, loader, show_progress=False))
+    samples = {s['frame_dir']: s for s in load_pose_samples(str(run.ann_file))}
+    names = class_names_of(recognizer)
+    for index in (0, 7):
+        sample = samples[dataset.video_infos[index]['frame_dir']]
+        assert np.ptp(expected[index]) > 2e-6  # the classes' scores differ by more than the tolerance
+        np.testing.assert_allclose(sample_scores(recognizer, sample, sentences=names), expected[index], rtol=1e-5,
+                                   atol=1e-7)
+        reversed_scores = sample_scores(recognizer, sample, sentences=names[::-1])
+        np.testing.assert_allclose(reversed_scores, expected[index][::-1], rtol=1e-5, atol=1e-7)
