@@ -25,6 +25,7 @@ from mmcv.parallel import collate
 
 from ..datasets.pipelines import Compose
 from ..models import build_model
+from ..utils import get_root_logger
 from ..utils.checkpoint import load_checkpoint
 
 __all__ = ['init_recognizer', 'inference_recognizer', 'prepare_sample', 'sentence_vocabulary', 'class_names_of',
@@ -60,6 +61,25 @@ def _drop_pretrained(model_cfg: dict) -> None:
             sub['pretrained'] = None
 
 
+def _without_hub_text_weights(model_cfg: dict) -> Optional[dict]:
+    """The model config without its Hugging Face text encoder weights, when a checkpoint can stand in for them.
+
+    Only for an explicit text encoder architecture (``text_encoder=dict(config=...)``) initialised from an uncased
+    BERT name (``'bert-base-uncased'``): its vocabulary is the one packaged offline, so the tokenizer stays the same.
+    None when that does not hold.
+    """
+    from ..models.text.tokenizer import UNCASED_BERT_NAMES
+    init = model_cfg.get('text_encoder_init', 'bert-base-uncased')
+    spec = model_cfg.get('text_encoder')
+    if not isinstance(init, str) or init not in UNCASED_BERT_NAMES or not isinstance(spec, dict) or \
+            not spec.get('config'):
+        return None
+    model_cfg = copy.deepcopy(model_cfg)
+    model_cfg['text_encoder_init'] = None
+    model_cfg.setdefault('tokenizer', init)
+    return model_cfg
+
+
 def init_recognizer(config: Union[str, os.PathLike, Config],
                     checkpoint: Optional[str] = None,
                     device: Union[str, torch.device] = 'cpu',
@@ -69,7 +89,9 @@ def init_recognizer(config: Union[str, os.PathLike, Config],
     Args:
         config (str | Config): config file or Config.
         checkpoint (str, optional): checkpoint file; every weight of the model must be in it (a checkpoint of
-            another model is refused with the missing / unexpected keys). None: the model's initial weights.
+            another model is refused with the missing / unexpected keys). None: the model's initial weights. With a
+            checkpoint, ``pretrained`` backbone files are not read, and a text encoder whose ``bert-base-uncased``
+            weights are not available offline is built without them (the checkpoint holds its trained weights).
         device (str | torch.device): e.g. ``'cpu'`` or ``'cuda:0'``.
         cfg_options (dict, optional): config overrides, as ``--cfg-options`` gives them.
 
@@ -80,7 +102,15 @@ def init_recognizer(config: Union[str, os.PathLike, Config],
     model_cfg = copy.deepcopy(cfg.model)
     if checkpoint is not None:
         _drop_pretrained(model_cfg)
-    model = build_model(model_cfg)
+    try:
+        model = build_model(model_cfg)
+    except FileNotFoundError as e:
+        # the text encoder's pretrained weights are not available offline, but the checkpoint holds trained ones
+        fallback = _without_hub_text_weights(model_cfg) if checkpoint is not None else None
+        if fallback is None:
+            raise
+        get_root_logger().warning(f'{e}\nThe text encoder weights come from the checkpoint {checkpoint} instead.')
+        model = build_model(fallback)
     if checkpoint is not None:
         try:
             load_checkpoint(model, checkpoint, map_location='cpu', strict=True)

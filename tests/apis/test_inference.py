@@ -184,3 +184,16 @@ def test_every_text_recognizer_scores_its_class_sentences_as_it_tests(variant, r
                                    atol=1e-7)
         reversed_scores = sample_scores(recognizer, sample, sentences=names[::-1])
         np.testing.assert_allclose(reversed_scores, expected[index][::-1], rtol=1e-5, atol=1e-7)
+
+
+def test_checkpoint_stands_in_for_missing_bert_base_weights(run, model, test_scores, tmp_path):
+    from pyskl.models.text import find_in_hf_cache
+    if find_in_hf_cache('bert-base-uncased') is not None:
+        pytest.skip('bert-base-uncased is in the local Hugging Face cache: its weights would be loaded')
+    config = tmp_path / 'bert_base_init.py'
+    config.write_text(f"_base_ = [{str(run.config)!r}]\nmodel = dict(text_encoder_init='bert-base-uncased')\n")
+    with pytest.raises(FileNotFoundError, match='bert-base-uncased'):
+        init_recognizer(str(config))  # no checkpoint: the weights are needed
+    recognizer = init_recognizer(str(config), str(run.checkpoint))
+    samples, expected = test_scores
+    np.testing.assert_allclose(sample_scores(recognizer, samples[0]), expected[0], rtol=1e-5, atol=1e-7)
