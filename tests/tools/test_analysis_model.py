@@ -105,3 +105,22 @@ def test_mp4_without_imageio_ffmpeg_says_what_to_install(run, tmp_path, monkeypa
     with pytest.raises(SystemExit, match='pip install imageio-ffmpeg'):
         tool.main([str(run.ann_file), '--out', str(tmp_path / 'clip.mp4')])
     assert not (tmp_path / 'clip.mp4').exists()
+
+
+def test_viewer_fits_3d_skeletons_into_the_frame(tmp_path):
+    import pickle
+    rng = np.random.default_rng(0)
+    keypoint = rng.normal(0, 0.4, (1, 6, 25, 3)).astype(np.float32)  # metres, NTU-style, no img_shape
+    keypoint[0, :, 3] = 0  # a missing joint stays missing
+    path = tmp_path / 'ntu3d.pkl'
+    path.write_bytes(pickle.dumps([dict(frame_dir='S001', label=0, total_frames=6, keypoint=keypoint)]))
+    tool = load_tool('analysis/visualize.py')
+    fitted, shape = tool.fit_to_frame(keypoint[..., :2])
+    inside = fitted[0][:, [i for i in range(25) if i != 3]]
+    assert shape == (480, 640)
+    assert inside[..., 0].min() >= 0 and inside[..., 0].max() <= 640
+    assert inside[..., 1].min() >= 0 and inside[..., 1].max() <= 480
+    assert np.all(fitted[0][:, 3] == 0)
+    info = tool.main([str(path), '--out', str(tmp_path / 'ntu.gif')])
+    assert info['frames'] == list(range(6))
+    assert (np.asarray(imageio.mimread(str(tmp_path / 'ntu.gif'))[0])[..., :3] < 200).any()

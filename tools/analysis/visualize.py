@@ -41,12 +41,32 @@ def pipeline_volume(cfg, sample: dict):
     return np.asarray(results['imgs']), np.asarray(results['frame_inds']).reshape(-1)
 
 
+def fit_to_frame(keypoint: np.ndarray, img_shape=(480, 640), margin: float = 0.08):
+    """Joint coordinates without an image (3D skeletons, x right and y up) -> pixels of an ``img_shape`` frame."""
+    present = np.any(keypoint != 0, axis=-1)
+    if not present.any():
+        return keypoint, img_shape
+    points = keypoint[present]
+    low, high = points.min(axis=0), points.max(axis=0)
+    span = float(max((high - low).max(), 1e-6))
+    scale = (1 - 2 * margin) * min(img_shape) / span
+    centre = (low + high) / 2
+    out = np.zeros_like(keypoint)
+    out[..., 0] = (keypoint[..., 0] - centre[0]) * scale + img_shape[1] / 2
+    out[..., 1] = img_shape[0] / 2 - (keypoint[..., 1] - centre[1]) * scale
+    out[~present] = 0
+    return out, img_shape
+
+
 def render(sample: dict, volume=None, frame_inds=None, top=None, width: int = 320, title: str = '') -> list:
     from pyskl.utils.visualization.skeleton import draw_skeleton_frame, heatmap_panel, stack_panels, text_panel
     keypoint = np.asarray(sample['keypoint'], dtype=np.float32)[..., :2]
     score = sample.get('keypoint_score')
     score = None if score is None else np.asarray(score, dtype=np.float32)
-    img_shape = tuple(sample.get('img_shape') or (int(keypoint[..., 1].max()) + 1, int(keypoint[..., 0].max()) + 1))
+    if sample.get('img_shape') is not None:
+        img_shape = tuple(int(v) for v in sample['img_shape'])
+    else:  # 3D skeletons (no image): fit the x / y extent of the joints into a 480x640 frame, y pointing up
+        keypoint, img_shape = fit_to_frame(keypoint)
     total = keypoint.shape[1]
     if volume is None:
         indices = list(range(total))
