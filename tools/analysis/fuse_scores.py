@@ -15,15 +15,10 @@ import sys
 from typing import Sequence
 
 import numpy as np
+from scipy.special import softmax
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import _bootstrap  # noqa: E402,F401
-
-
-def softmax(scores: np.ndarray) -> np.ndarray:
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    exp = np.exp(shifted)
-    return exp / exp.sum(axis=1, keepdims=True)
 
 
 def fuse(scores: Sequence[np.ndarray], weights: Sequence[float], apply_softmax: bool = False) -> np.ndarray:
@@ -35,7 +30,7 @@ def fuse(scores: Sequence[np.ndarray], weights: Sequence[float], apply_softmax: 
         raise ValueError(f'the score files have different shapes {sorted(shapes)}; fuse runs on the same test set')
     fused = np.zeros_like(scores[0], dtype=np.float64)
     for stream, weight in zip(scores, weights):
-        fused += float(weight) * (softmax(stream) if apply_softmax else stream)
+        fused += float(weight) * (softmax(stream, axis=1) if apply_softmax else stream)
     return fused
 
 
