@@ -1,5 +1,6 @@
 # One entry point for installing, running the demo and testing.
-#   make demo   install everything, generate the synthetic set, train + evaluate the default model
+#   make demo   install everything, generate the synthetic set, train + evaluate the default model (the training log
+#               streams as it is written), then plot its curves and confusion matrix into <work_dir>/analysis
 #   make test   install everything, lint, run the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -24,10 +25,10 @@ $(STAMP): requirements.txt requirements-dev.txt setup.py
 	touch $(STAMP)
 
 demo: install
-	$(PY) tools/demo.py
+	PYTHONUNBUFFERED=1 $(PY) tools/demo.py
 
 demo-posec3d: install
-	$(PY) tools/demo.py --config configs/demo/posec3d_synthetic.py
+	PYTHONUNBUFFERED=1 $(PY) tools/demo.py --config configs/demo/posec3d_synthetic.py
 
 lint: install
 	$(PY) -m ruff check pyskl tools tests benchmarks configs

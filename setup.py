@@ -14,5 +14,12 @@ setup(
     packages=find_packages(exclude=('tests', 'configs', 'tools', 'benchmarks')),
     python_requires='>=3.9',
     install_requires=['torch>=2.0', 'mmcv>=1.7,<2'] + read_requirements('requirements.txt'),
-    extras_require={'dev': read_requirements('requirements-dev.txt'), 'pose': ['mmdet<3', 'mmpose<1']},
+    extras_require={
+        'dev': read_requirements('requirements-dev.txt'),
+        'pose': ['mmdet<3', 'mmpose<1'],
+        # `tensorboard = True` in a config
+        'tensorboard': ['tensorboard>=2.10'],
+        # MP4 output of tools/analysis/visualize.py (GIFs need only pillow)
+        'video': ['imageio-ffmpeg>=0.4'],
+    },
 )
