@@ -140,3 +140,30 @@ def test_random_bert_base_is_drawn_from_normal_002():
     model = build_text_encoder(config=config, text_encoder_init=None)
     weight = model.encoder.layer[0].attention.self.query.weight.detach()
     assert abs(float(weight.std()) - 0.02) < 0.002 and abs(float(weight.mean())) < 0.002
+
+
+SEED_CONFIGS = {
+    'visece/visece_r50_bert_ntu60_xsub_seed.py': {},
+    'visece_itm/visece_itm_r50_bert_ntu60_xsub_seed.py': {},
+    'visece_itm/visece_itm_r50_bert_frozen_ntu60_xsub_seed.py': dict(frozen_bert=True),
+    'visece_mo/visece_mo_r50_bert_ntu60_xsub_seed.py': dict(queue_init='random'),
+    'visece_pacl/visece_pacl_r50_bert_ntu60_xsub_seed.py': dict(weight_fn='sigmoid', weight_on='raw',
+                                                                embedder='mlp_relu', train_mode='all_class'),
+    'visece_pacl/visece_pacl_r50_bert_ntu60_xsub_seed_best.py': dict(weight_fn='softmax', weight_on='raw',
+                                                                     embedder='linear', train_mode='all_class'),
+}
+
+
+@pytest.mark.parametrize('path', sorted(SEED_CONFIGS))
+def test_seed_configs_select_the_original_behaviour(path):
+    from pathlib import Path
+
+    from mmcv import Config
+    cfg = Config.fromfile(str(Path(__file__).resolve().parents[2] / 'configs' / path))
+    model = cfg.model
+    assert model.text_encoder_init is None  # random BERT ...
+    bert = model.text_encoder.config
+    assert (bert.hidden_size, bert.num_hidden_layers, bert.initializer_range) == (768, 12, 0.02)  # ... BERT-base
+    assert model.proj_init == 'pytorch' and model.video_encoder.weight_init == 'pytorch'
+    for key, value in SEED_CONFIGS[path].items():
+        assert model[key] == value, key
