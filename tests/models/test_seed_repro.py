@@ -167,3 +167,12 @@ def test_seed_configs_select_the_original_behaviour(path):
     assert model.proj_init == 'pytorch' and model.video_encoder.weight_init == 'pytorch'
     for key, value in SEED_CONFIGS[path].items():
         assert model[key] == value, key
+
+
+def test_visece_checkpoint_into_a_random_queue_model_starts_with_fillers():
+    visece = tiny_visece()
+    model = tiny_mo('random')
+    model.video_queue.enqueue(torch.ones(2, 8), torch.tensor([1, 2]))
+    model.load_state_dict(visece.state_dict(), strict=True)
+    assert torch.all(model.video_queue.labels() == -100) and torch.all(model.text_queue.labels() == -100)
+    torch.testing.assert_close(model.video_queue.features().norm(dim=1), torch.ones(6))

@@ -103,7 +103,7 @@ class RecognizerVisece(ClassSubsetScoring, BaseRecognizer):
             add_pooling_layer=False)``; with pretrained weights they fix the sizes. None: the weights' config.
         embed_dim (int): width of the joint embedding.
         frozen_bert (bool): freeze the text encoder (no gradients, kept in eval mode).
-        text_encoder_init (str | None): ``'bert-base-uncased'`` (local Hugging Face cache), ``'minilm'``
+        text_encoder_init (str | None): ``'bert-base-uncased'`` (Hugging Face cache or hub), ``'minilm'``
             (packaged), a folder, or None (random weights).
         text_lists (str | Sequence[str]): class list CSV or the class sentences.
         num_classes (int, optional): checked against the number of sentences.
