@@ -155,3 +155,59 @@ def test_check_class_list():
         check_class_list(['a', 'b'], 3, 'lists/x.csv')
     with pytest.raises(ValueError, match='60 names but num_classes is 120'):
         check_class_list(load_class_list('lists/ntu60.csv'), 120, 'lists/ntu60.csv')
+
+
+# The original SkeletonCLIP++ configs name these lists; their sentences are not shipped here.
+SEED_NAMES = {'lists/ntu_60_labels.csv': 'lists/ntu60.csv', 'lists/hmdb51_labels.csv': 'lists/hmdb51.csv',
+              'lists/ucf_labels.csv': 'lists/ucf101.csv'}
+
+
+@pytest.mark.parametrize('seed_name', sorted(SEED_NAMES))
+def test_missing_original_list_says_where_to_put_it_and_what_to_use(seed_name, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    if (REPO_ROOT / seed_name).is_file():
+        pytest.skip(f'{seed_name} is present in this checkout')
+    with pytest.raises(FileNotFoundError) as info:
+        load_class_list(seed_name)
+    message = str(info.value)
+    assert 'original SkeletonCLIP++ code' in message
+    assert f'copy its {seed_name}' in message
+    assert f"text_lists={SEED_NAMES[seed_name]!r}" in message
+    assert 'not shipped' in message
+
+
+def test_original_list_copied_next_to_the_config_is_used_word_for_word(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'lists').mkdir()
+    rows = ['drink water.', 'eat meal/snack.'] + [f'action number {i}' for i in range(2, 60)]
+    text = 'id,name\n' + ''.join(f'{i},{name}\n' for i, name in enumerate(rows))
+    (tmp_path / 'lists' / 'ntu_60_labels.csv').write_text(text, encoding='utf-8')
+    assert load_class_list('lists/ntu_60_labels.csv') == rows
+
+
+def hmdb_rows(swapped):
+    names = load_class_list('lists/hmdb51.csv')
+    assert names[20:22] == ['kick', 'kick ball']
+    if swapped:
+        names[20], names[21] = names[21], names[20]
+    return names
+
+
+def test_original_hmdb51_list_warns_and_names_the_list_for_new_training(tmp_path, monkeypatch):
+    from pyskl.utils.class_lists import SeedClassListWarning
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'lists').mkdir()
+    rows = hmdb_rows(swapped=True)
+    (tmp_path / 'lists' / 'hmdb51_labels.csv').write_text(
+        'id,name\n' + ''.join(f'{i},{name}\n' for i, name in enumerate(rows)), encoding='utf-8')
+    with pytest.warns(SeedClassListWarning) as record:
+        names = load_class_list('lists/hmdb51_labels.csv')
+    assert names == rows and names[20] == 'kick ball'  # read as it is: old checkpoints need this order
+    message = str(record[0].message)
+    assert 'rows 20 and 21' in message and "text_lists='lists/hmdb51.csv'" in message
+
+
+def test_our_lists_do_not_warn(recwarn):
+    for name in ('hmdb51', 'ntu60', 'ucf101'):
+        load_class_list(f'lists/{name}.csv')
+    assert not [w for w in recwarn if 'class list' in str(w.message)]

@@ -1,5 +1,5 @@
-# RecognizerVisecePACL on NTU60 XSub, joint heatmaps: the seed's best PACL setting
-# (softmax frame weights on the raw embeddings, all-class training; see the model base for the other options).
+# RecognizerVisecePACL on NTU60 XSub, joint heatmaps: softmax frame weights on the raw embeddings, all-class training,
+# residual MLP embedder (the seed's best run used a linear one: see *_seed_best.py and the README).
 _base_ = [
     '../_base_/models/visece_pacl_r50_bert.py', '../_base_/datasets/posec3d_joint.py',
     '../_base_/schedules/adamw_cosine_24e.py', '../_base_/default_runtime.py'

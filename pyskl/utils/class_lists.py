@@ -8,17 +8,71 @@ A class list file looks like::
 
 Row ``i`` (after the header) must carry id ``i``: the id is the label index the dataset uses.
 See ``lists/README.md`` for the shipped lists and how to add one.
+
+The original SkeletonCLIP++ configs name their own lists (``lists/ntu_60_labels.csv``, ``lists/hmdb51_labels.csv``,
+``lists/ucf_labels.csv``), whose wording differs from ours. :data:`SEED_CLASS_LISTS` knows these names: a file of
+that name found in the usual places is used as it is (a checkpoint's text features depend on the exact wording),
+and a missing one stops with an error that says where to put it and which of our lists to use for new training.
 """
 import csv
 import os
+import warnings
 from pathlib import Path
-from typing import List, Sequence, Union
+from typing import Dict, List, NamedTuple, Sequence, Union
 
 HEADER = ('id', 'name')
 # pyskl/utils/class_lists.py -> the repository root is two directories above the package files
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 ClassListSource = Union[str, os.PathLike, Sequence[str]]
+
+
+class SeedClassList(NamedTuple):
+    """A class list name of the original SkeletonCLIP++ code and what it corresponds to here."""
+    dataset: str
+    num_classes: int
+    ours: str
+    note: str
+
+
+# file name used by the original code's configs -> facts about it
+SEED_CLASS_LISTS: Dict[str, SeedClassList] = {
+    'ntu_60_labels.csv': SeedClassList(
+        'NTU RGB+D 60', 60, 'lists/ntu60.csv', 'its wording differs from ours in 33 of the 60 sentences'),
+    'hmdb51_labels.csv': SeedClassList(
+        'HMDB51', 51, 'lists/hmdb51.csv', 'its rows 20 and 21 ("kick ball" / "kick") are swapped against pyskl\'s '
+        'HMDB51 labels (20 = kick, 21 = kick_ball)'),
+    'ucf_labels.csv': SeedClassList(
+        'UCF101', 101, 'lists/ucf101.csv', 'its sentences are its own wording, which need not match ours'),
+}
+# lists whose row order disagrees with pyskl's labels: using them warns (they stay usable for old checkpoints)
+SEED_MISORDERED = ('hmdb51_labels.csv', )
+
+
+class SeedClassListWarning(UserWarning):
+    """A class list of the original code whose rows disagree with pyskl's label order is in use."""
+
+
+def seed_class_list_info(path: Union[str, os.PathLike]) -> Union[SeedClassList, None]:
+    """The facts about ``path`` when its file name is one of the original code's class lists, else None."""
+    return SEED_CLASS_LISTS.get(Path(path).name)
+
+
+def _seed_missing_message(path: Path, tried: str, info: SeedClassList) -> str:
+    return (f'class list {path}: no such file (tried {tried}). {path.name} is the {info.dataset} class list of the '
+            f'original SkeletonCLIP++ code; {info.note}. Its sentences are not shipped here, and the text features '
+            'of a model depend on the exact wording, so none is substituted. To evaluate or fine-tune a checkpoint '
+            f'of that code, copy its lists/{path.name} into lists/ of this repository (or of the current '
+            f'directory). For new training use our checked list: text_lists={info.ours!r}.')
+
+
+def _warn_if_misordered(path: Path) -> None:
+    if path.name not in SEED_MISORDERED:
+        return
+    info = SEED_CLASS_LISTS[path.name]
+    warnings.warn(f'class list {path} is the original code\'s {info.dataset} list: {info.note}, so clips of one '
+                  'class are trained and scored as the other. Keep it only to evaluate checkpoints trained with '
+                  f'it; for new training use text_lists={info.ours!r}.', SeedClassListWarning, stacklevel=3)
 
 
 def resolve_class_list_path(path: Union[str, os.PathLike]) -> Path:
@@ -29,7 +83,8 @@ def resolve_class_list_path(path: Union[str, os.PathLike]) -> Path:
     whatever directory a tool is started from.
 
     Raises:
-        FileNotFoundError: naming the path and every place that was tried.
+        FileNotFoundError: naming the path and every place that was tried; for a list name of the original
+            code, also what to copy where, and which of our lists to use for new training.
     """
     path = Path(path)
     candidates = [path] if path.is_absolute() else [Path.cwd() / path, REPO_ROOT / path]
@@ -37,6 +92,9 @@ def resolve_class_list_path(path: Union[str, os.PathLike]) -> Path:
         if candidate.is_file():
             return candidate
     tried = ', '.join(str(c) for c in candidates)
+    info = seed_class_list_info(path)
+    if info is not None:
+        raise FileNotFoundError(_seed_missing_message(path, tried, info))
     raise FileNotFoundError(f'class list {path}: no such file (tried {tried})')
 
 
@@ -113,12 +171,19 @@ def load_class_list(path: ClassListSource) -> List[str]:
             repository root.
         ValueError: the file is malformed (header, ids, empty or repeated names); the message
             names the file and the line.
+
+    Warns:
+        SeedClassListWarning: the file is the original code's ``hmdb51_labels.csv`` (rows 20/21 swapped against
+            pyskl's labels).
     """
     if isinstance(path, (list, tuple)):
         return _check_names(path, source='<list>')
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f'class list must be a path or a list of names, got {type(path).__name__}')
-    return _read_csv(resolve_class_list_path(path))
+    resolved = resolve_class_list_path(path)
+    names = _read_csv(resolved)
+    _warn_if_misordered(resolved)
+    return names
 
 
 def check_class_list(names: Sequence[str], num_classes: int, source: str) -> None:

@@ -1,6 +1,6 @@
 # RecognizerVisecePACL: per-frame ResNet3dSlowOnly features (Visece_Video_PACL, 512-d), a residual-MLP frame
-# embedder to 256-d, and PACL frame-to-sentence pooling. Defaults are the seed's best setting: softmax frame
-# weights on the raw embedder outputs, every clip scored against every class sentence in training.
+# embedder to 256-d, and PACL frame-to-sentence pooling. Softmax frame weights on the raw embedder outputs, every clip
+# scored against every class sentence in training (the seed's best run did this with a linear embedder).
 # The video encoder's ResNet, the BERT text encoder and the class sentences are those of RecognizerVisece.
 _base_ = ['./visece_r50_bert.py']
 model = dict(

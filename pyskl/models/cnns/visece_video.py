@@ -9,6 +9,8 @@ from ..builder import BACKBONES
 from .resnet3d import ResNet3d, load_pretrained_weights
 from .resnet3d_slowonly import ResNet3dSlowOnly
 
+WEIGHT_INITS = ('kaiming', 'pytorch')
+
 
 def resnet_out_channels(resnet: ResNet3d) -> int:
     """Channels of the single stage a ResNet3d returns (an error when it returns several)."""
@@ -25,10 +27,18 @@ class SlowOnlyFrameEncoder(nn.Module):
     The inner ResNet (``self.resnet``) keeps pyskl's parameter names, so a PoseC3D checkpoint (a whole
     Recognizer3D with ``backbone.`` keys, or a bare backbone) loads into it with ``pretrained=``.
 
+    Initialisation (``weight_init``): ``'kaiming'`` (default) runs pyskl's ResNet init (Kaiming convolutions, unit
+    BN, the last BN of every residual block at zero when ``zero_init_residual``) and draws every Linear from
+    normal(0, in_features**-0.5); ``'pytorch'`` keeps what the layers got when they were built (mmcv ConvModule's
+    Kaiming convolutions and unit BN, no zero-initialised residual branch, PyTorch's default Linear), which is what
+    the original SkeletonCLIP++ code trained from (its ``init_weights`` only touched 2D layers). Either way
+    ``pretrained`` is loaded afterwards.
+
     Args:
         res_out_channels (int): channels of the ResNet output; checked against the real width, which is
             ``4 * base_channels * 2**out_indices[0]`` for the default Bottleneck blocks (512 for PoseC3D).
         pretrained (str, optional): local pyskl checkpoint loaded into the ResNet by ``init_weights``.
+        weight_init (str): ``'kaiming'`` or ``'pytorch'``, see above.
         **slowonly_args: arguments of :class:`ResNet3dSlowOnly` (``in_channels``, ``base_channels``,
             ``num_stages``, ``stage_blocks``, ``out_indices``, ``spatial_strides``, ...).
 
@@ -38,11 +48,15 @@ class SlowOnlyFrameEncoder(nn.Module):
         output (Tensor): [N, T', res_out_channels], e.g. [N, 24, 512]
     """
 
-    def __init__(self, res_out_channels: int = 512, pretrained: Optional[str] = None, **slowonly_args: Any):
+    def __init__(self, res_out_channels: int = 512, pretrained: Optional[str] = None, weight_init: str = 'kaiming',
+                 **slowonly_args: Any):
         super().__init__()
         if pretrained is not None and not isinstance(pretrained, str):
             raise TypeError(f'{type(self).__name__} pretrained must be a checkpoint path or None, got {pretrained!r}')
+        if weight_init not in WEIGHT_INITS:
+            raise ValueError(f'{type(self).__name__} weight_init={weight_init!r}: use one of {WEIGHT_INITS}')
         self.pretrained = pretrained
+        self.weight_init = weight_init
         self.resnet = ResNet3dSlowOnly(pretrained=None, **slowonly_args)
         real = resnet_out_channels(self.resnet)
         if real != res_out_channels:
@@ -59,12 +73,14 @@ class SlowOnlyFrameEncoder(nn.Module):
         return load_pretrained_weights(self.resnet, path, prefix='backbone.', logger=logger)
 
     def init_weights(self) -> None:
-        """Initialise every layer (Kaiming 3D convolutions, unit BN, Linear), then load ``pretrained`` if given."""
-        self.resnet.init_weights()
-        for module in self.modules():
-            if isinstance(module, nn.Linear):
-                nn.init.normal_(module.weight, std=module.in_features**-0.5)
-                nn.init.zeros_(module.bias)
+        """Initialise every layer as ``weight_init`` says (``'pytorch'``: leave them as built), then load
+        ``pretrained`` if given."""
+        if self.weight_init == 'kaiming':
+            self.resnet.init_weights()
+            for module in self.modules():
+                if isinstance(module, nn.Linear):
+                    nn.init.normal_(module.weight, std=module.in_features**-0.5)
+                    nn.init.zeros_(module.bias)
         if self.pretrained:
             self.load_pretrained(self.pretrained)
 
@@ -90,6 +106,8 @@ class Visece_Video_PACL(SlowOnlyFrameEncoder):
         res_out_channels (int): channels of the ResNet output, checked against the real width (512 for PoseC3D).
         pretrained (str, optional): local pyskl checkpoint (Recognizer3D with ``backbone.`` keys, or a bare
             backbone) loaded into the ResNet by ``init_weights``.
+        weight_init (str): ``'kaiming'`` (pyskl's init) or ``'pytorch'`` (as built: the original code's); see
+            :class:`SlowOnlyFrameEncoder`.
         **slowonly_args: arguments of :class:`ResNet3dSlowOnly`.
 
     Shapes:
@@ -108,6 +126,8 @@ class Visece_Video(SlowOnlyFrameEncoder):
         output_channels (int): width of the per-frame features after the Linear (768: bert-base's width).
         pretrained (str, optional): local pyskl checkpoint (Recognizer3D with ``backbone.`` keys, or a bare
             backbone) loaded into the ResNet by ``init_weights``.
+        weight_init (str): ``'kaiming'`` (pyskl's init) or ``'pytorch'`` (as built: the original code's); see
+            :class:`SlowOnlyFrameEncoder`.
         **slowonly_args: arguments of :class:`ResNet3dSlowOnly`.
 
     Shapes:
@@ -120,8 +140,10 @@ class Visece_Video(SlowOnlyFrameEncoder):
                  res_out_channels: int = 512,
                  output_channels: int = 768,
                  pretrained: Optional[str] = None,
+                 weight_init: str = 'kaiming',
                  **slowonly_args: Any):
-        super().__init__(res_out_channels=res_out_channels, pretrained=pretrained, **slowonly_args)
+        super().__init__(res_out_channels=res_out_channels, pretrained=pretrained, weight_init=weight_init,
+                         **slowonly_args)
         self.linear = nn.Linear(res_out_channels, output_channels)
         self.output_channels = output_channels
         self.out_channels = output_channels

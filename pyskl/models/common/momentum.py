@@ -6,7 +6,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-__all__ = ['MomentumCopy', 'FeatureQueue', 'distillation_targets']
+__all__ = ['MomentumCopy', 'FeatureQueue', 'distillation_targets', 'EMPTY_LABEL', 'NEGATIVE_LABEL']
+
+EMPTY_LABEL = -1  # a queue slot never written: left out of the loss
+NEGATIVE_LABEL = -100  # a slot holding a filler vector: used as a negative of every clip (the original code's init)
 
 
 def _parameters_to_buffers(module: nn.Module) -> Dict[str, List[Tuple[nn.Module, str]]]:
@@ -120,8 +123,11 @@ class FeatureQueue(nn.Module):
 
     New entries are written at the pointer, which advances and wraps around, so the oldest entries are overwritten
     first (also when ``size`` is not a multiple of the batch size). A batch larger than the queue keeps its last
-    ``size`` rows. Empty slots have label -1. The features, labels and pointer are persistent buffers: a checkpoint
-    saves the queue and resuming restores it.
+    ``size`` rows. Empty slots have label -1 (:data:`EMPTY_LABEL`) and are left out by :meth:`filled`.
+    :meth:`fill_random` fills every slot with a random unit vector labelled -100 (:data:`NEGATIVE_LABEL`): such
+    slots are occupied, match no class, and so act as negatives until real entries overwrite them (how the
+    original SkeletonCLIP++ / ALBEF code starts its queues). The features, labels and pointer are persistent
+    buffers: a checkpoint saves the queue and resuming restores it.
 
     Args:
         size (int): number of slots.
@@ -130,8 +136,8 @@ class FeatureQueue(nn.Module):
     Shapes:
         enqueue: feats [N, dim], labels [N]
         features: -> [size, dim] (slot order; empty slots are zero)
-        labels: -> [size] (slot order; -1 for empty slots)
-        filled: -> ([K, dim], [K]) the occupied slots, K <= size, slot order
+        labels: -> [size] (slot order; -1 for empty slots, -100 for random fillers)
+        filled: -> ([K, dim], [K]) the occupied slots (fillers included), K <= size, slot order
         ordered: -> ([K, dim], [K]) the occupied slots, oldest first
     """
 
@@ -148,7 +154,15 @@ class FeatureQueue(nn.Module):
     def reset(self) -> None:
         """Empty the queue."""
         self.feats.zero_()
-        self.feat_labels.fill_(-1)
+        self.feat_labels.fill_(EMPTY_LABEL)
+        self.ptr.zero_()
+
+    @torch.no_grad()
+    def fill_random(self, generator: Optional[torch.Generator] = None) -> None:
+        """Fill every slot with a random unit vector (normal, L2-normalised) labelled -100, pointer at 0."""
+        feats = torch.randn(self.size, self.dim, generator=generator)
+        self.feats.copy_(F.normalize(feats, dim=1))
+        self.feat_labels.fill_(NEGATIVE_LABEL)
         self.ptr.zero_()
 
     @torch.no_grad()
@@ -179,23 +193,24 @@ class FeatureQueue(nn.Module):
         return self.feats
 
     def labels(self) -> torch.Tensor:
-        """The label of every slot [size], -1 for empty slots."""
+        """The label of every slot [size], -1 for empty slots, -100 for random fillers."""
         return self.feat_labels
 
     def filled(self) -> Tuple[torch.Tensor, torch.Tensor]:
-        """The occupied slots in slot order: features [K, dim] and labels [K]."""
-        keep = self.feat_labels >= 0
+        """The occupied slots (fillers included) in slot order: features [K, dim] and labels [K]."""
+        keep = self.feat_labels != EMPTY_LABEL
         return self.feats[keep], self.feat_labels[keep]
 
     def ordered(self) -> Tuple[torch.Tensor, torch.Tensor]:
         """The occupied slots from the oldest to the newest: features [K, dim] and labels [K]."""
         order = (int(self.ptr) + torch.arange(self.size, device=self.feats.device)) % self.size
         feats, labels = self.feats[order], self.feat_labels[order]
-        keep = labels >= 0
+        keep = labels != EMPTY_LABEL
         return feats[keep], labels[keep]
 
     def __len__(self) -> int:
-        return int((self.feat_labels >= 0).sum())
+        """The number of occupied slots (fillers included)."""
+        return int((self.feat_labels != EMPTY_LABEL).sum())
 
     def extra_repr(self) -> str:
         return f'size={self.size}, dim={self.dim}'

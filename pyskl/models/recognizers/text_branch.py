@@ -76,7 +76,7 @@ class ClassTextBranch(nn.Module):
             ``encoder_width``, dropout) and, without weights, the sizes. None: the weights' own config. A built
             :class:`BertModel` is used as it is.
         text_encoder_init (str | None): the weights: ``'minilm'`` (packaged all-MiniLM-L6-v2),
-            ``'bert-base-uncased'`` (from the local Hugging Face cache), a local folder, or None (random).
+            ``'bert-base-uncased'`` (Hugging Face cache, or the hub when online), a local folder, or None (random).
         tokenizer (str, optional): tokenizer name or folder; default: the vocabulary of ``text_encoder_init``
             when it has one, else ``'bert-base-uncased'`` (offline: the identical packaged vocabulary).
         frozen_bert (bool): freeze the text encoder (no gradients, always in eval mode).

@@ -14,27 +14,33 @@ from .text_branch import ClassTextBranch, TextEncoderSpec
 from .zero_shot import ClassSubsetScoring
 
 PROJ_MODES = ('frame', 'pool')
-EMBEDDERS = ('linear', 'mlp')
+EMBEDDERS = ('linear', 'mlp', 'mlp_relu')
+PROJ_INITS = ('normal', 'pytorch')
 TEMP_MIN, TEMP_MAX = 0.001, 0.5
 
 
 class ResidualMLPEmbedder(nn.Module):
-    """Residual MLP: ``fc2(GELU(fc1(x))) + shortcut(x)``, applied to the last axis.
+    """Residual MLP: ``fc2(act(fc1(x))) + shortcut(x)``, applied to the last axis (``act``: GELU, or ReLU as in the
+    original SkeletonCLIP++ PACL embedder).
 
     Args:
         in_channels (int): input width.
         out_channels (int): output width.
         hidden_channels (int, optional): width of the hidden layer; default ``out_channels``.
+        act (str): ``'gelu'`` or ``'relu'``.
 
     Shapes:
         x (Tensor): [..., in_channels] -> [..., out_channels]
     """
 
-    def __init__(self, in_channels: int, out_channels: int, hidden_channels: Optional[int] = None):
+    def __init__(self, in_channels: int, out_channels: int, hidden_channels: Optional[int] = None,
+                 act: str = 'gelu'):
         super().__init__()
+        if act not in ('gelu', 'relu'):
+            raise ValueError(f"ResidualMLPEmbedder act={act!r}: use 'gelu' or 'relu'")
         hidden_channels = hidden_channels or out_channels
         self.fc1 = nn.Linear(in_channels, hidden_channels)
-        self.act = nn.GELU()
+        self.act = nn.GELU() if act == 'gelu' else nn.ReLU()
         self.fc2 = nn.Linear(hidden_channels, out_channels)
         self.shortcut = nn.Linear(in_channels, out_channels)
 
@@ -43,11 +49,12 @@ class ResidualMLPEmbedder(nn.Module):
 
 
 def build_embedder(kind: str, in_channels: int, out_channels: int) -> nn.Module:
-    """``'linear'``: ``nn.Linear``; ``'mlp'``: :class:`ResidualMLPEmbedder`."""
+    """``'linear'``: ``nn.Linear``; ``'mlp'`` / ``'mlp_relu'``: :class:`ResidualMLPEmbedder` with GELU / ReLU (the
+    same parameter names)."""
     if kind == 'linear':
         return nn.Linear(in_channels, out_channels)
-    if kind == 'mlp':
-        return ResidualMLPEmbedder(in_channels, out_channels)
+    if kind in ('mlp', 'mlp_relu'):
+        return ResidualMLPEmbedder(in_channels, out_channels, act='gelu' if kind == 'mlp' else 'relu')
     raise ValueError(f'embedder={kind!r}: use one of {EMBEDDERS}')
 
 
@@ -96,13 +103,17 @@ class RecognizerVisece(ClassSubsetScoring, BaseRecognizer):
             add_pooling_layer=False)``; with pretrained weights they fix the sizes. None: the weights' config.
         embed_dim (int): width of the joint embedding.
         frozen_bert (bool): freeze the text encoder (no gradients, kept in eval mode).
-        text_encoder_init (str | None): ``'bert-base-uncased'`` (local Hugging Face cache), ``'minilm'``
+        text_encoder_init (str | None): ``'bert-base-uncased'`` (Hugging Face cache or hub), ``'minilm'``
             (packaged), a folder, or None (random weights).
         text_lists (str | Sequence[str]): class list CSV or the class sentences.
         num_classes (int, optional): checked against the number of sentences.
         max_length (int): tokens per class sentence.
         proj_mode (str): ``'frame'`` (project every frame, then average) or ``'pool'`` (average, then project).
-        embedder (str): ``'linear'`` or ``'mlp'`` (residual MLP) for ``vision_proj``.
+        embedder (str): ``'linear'``, ``'mlp'`` (residual MLP with GELU) or ``'mlp_relu'`` (with ReLU) for
+            ``vision_proj``.
+        proj_init (str): ``'normal'`` (default): ``vision_proj`` and ``text_proj`` (and an ITM head) start from
+            normal(0, in_features**-0.5) with zero bias; ``'pytorch'``: PyTorch's default Linear init, as the
+            original SkeletonCLIP++ code.
         temp (float): initial temperature.
         loss_cls (dict, optional): the contrastive loss; default ``dict(type='SoftTargetContrastiveLoss')``.
         tokenizer (str, optional): tokenizer name or folder (default: the one of ``text_encoder_init``).
@@ -128,6 +139,7 @@ class RecognizerVisece(ClassSubsetScoring, BaseRecognizer):
                  max_length: int = 10,
                  proj_mode: str = 'frame',
                  embedder: str = 'linear',
+                 proj_init: str = 'normal',
                  temp: float = 0.07,
                  loss_cls: Optional[Dict[str, Any]] = None,
                  tokenizer: Optional[str] = None,
@@ -138,9 +150,12 @@ class RecognizerVisece(ClassSubsetScoring, BaseRecognizer):
             raise ValueError(f'{type(self).__name__} proj_mode={proj_mode!r}: use one of {PROJ_MODES}')
         if embedder not in EMBEDDERS:
             raise ValueError(f'{type(self).__name__} embedder={embedder!r}: use one of {EMBEDDERS}')
+        if proj_init not in PROJ_INITS:
+            raise ValueError(f'{type(self).__name__} proj_init={proj_init!r}: use one of {PROJ_INITS}')
         if not TEMP_MIN <= float(temp) <= TEMP_MAX:
             raise ValueError(f'{type(self).__name__} temp={temp}: use a value in [{TEMP_MIN}, {TEMP_MAX}]')
         self.proj_mode = proj_mode
+        self.proj_init = proj_init
         self.embed_dim = int(embed_dim)
         self.temp_init = float(temp)
 
@@ -151,6 +166,8 @@ class RecognizerVisece(ClassSubsetScoring, BaseRecognizer):
             text_encoder_init=text_encoder_init, tokenizer=tokenizer, frozen_bert=frozen_bert,
             num_classes=num_classes, max_length=max_length)
         self.vision_proj = build_embedder(embedder, self.video_channels, self.embed_dim)
+        if proj_init == 'pytorch':  # the text branch drew text_proj from its own init: back to PyTorch's
+            self.text_branch.text_proj.reset_parameters()
         self.temp = nn.Parameter(torch.tensor(self.temp_init))
         self.loss_cls = build_loss(dict(type='SoftTargetContrastiveLoss') if loss_cls is None else loss_cls)
         self.init_weights()
@@ -177,11 +194,15 @@ class RecognizerVisece(ClassSubsetScoring, BaseRecognizer):
 
     def init_weights(self) -> None:
         """Initialise the video encoder (loading its ``pretrained`` checkpoint), ``vision_proj``, ``text_proj``
-        and the temperature; the pretrained text encoder is not touched."""
+        (with ``proj_init='pytorch'`` the projections keep their PyTorch init) and the temperature; the pretrained
+        text encoder is not touched."""
         if hasattr(self.video_encoder, 'init_weights'):
             self.video_encoder.init_weights()
-        init_linear_layers(self.vision_proj)
-        self.text_branch.init_weights()
+        if self.proj_init == 'normal':
+            init_linear_layers(self.vision_proj)
+            self.text_branch.init_weights()
+        else:
+            self.text_branch.clear_cache()
         with torch.no_grad():
             self.temp.fill_(self.temp_init)
 

@@ -92,6 +92,8 @@ class RecognizerViseceITM(RecognizerVisece):
         self._init_itm_head()
 
     def _init_itm_head(self) -> None:
+        if self.proj_init == 'pytorch':
+            return  # nn.Linear's own init, as the original code
         nn.init.normal_(self.itm_head.weight, std=self.itm_head.in_features**-0.5)
         nn.init.zeros_(self.itm_head.bias)
 

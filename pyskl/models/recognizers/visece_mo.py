@@ -17,6 +17,7 @@ MOMENTUM_PREFIXES = (('video_encoder_m.module.', 'video_encoder.'), ('vision_pro
                      ('text_proj_m.module.', 'text_branch.text_proj.'))
 MOMENTUM_STATE = ('video_encoder_m.', 'vision_proj_m.', 'text_encoder_m.', 'text_proj_m.', 'video_queue.',
                   'text_queue.', 'num_updates')
+QUEUE_INITS = ('empty', 'random')
 
 
 def _complete_momentum_state(module: 'RecognizerViseceMo', state_dict: Dict[str, Any], prefix: str, *args: Any) -> \
@@ -34,9 +35,12 @@ def _complete_momentum_state(module: 'RecognizerViseceMo', state_dict: Dict[str,
                     state_dict[prefix + key] = state_dict[online_key]
     for name in ('video_queue', 'text_queue'):
         queue = getattr(module, name)
-        state_dict[f'{prefix}{name}.feats'] = torch.zeros_like(queue.feats)
-        state_dict[f'{prefix}{name}.feat_labels'] = torch.full_like(queue.feat_labels, -1)
-        state_dict[f'{prefix}{name}.ptr'] = torch.zeros_like(queue.ptr)
+        start = FeatureQueue(queue.size, queue.dim)
+        if module.queue_init == 'random':
+            start.fill_random()
+        state_dict[f'{prefix}{name}.feats'] = start.feats.to(queue.feats)
+        state_dict[f'{prefix}{name}.feat_labels'] = start.feat_labels.to(queue.feat_labels.device)
+        state_dict[f'{prefix}{name}.ptr'] = start.ptr.to(queue.ptr.device)
     state_dict[prefix + 'num_updates'] = torch.zeros_like(module.num_updates)
 
 
@@ -68,8 +72,12 @@ class RecognizerViseceMo(RecognizerVisece):
     workflow) the loss is computed without updating the copies or the queues. Testing uses the online model
     (:meth:`RecognizerVisece.forward_test`).
 
+    ``queue_init='empty'`` (default) starts the queues empty: the first steps contrast with the batch only.
+    ``'random'`` starts them full of random unit vectors labelled -100, negatives of every clip from the first step
+    until real entries replace them, as the original SkeletonCLIP++ code (after ALBEF) does.
+
     A checkpoint without momentum state (e.g. a RecognizerVisece one given as ``load_from``) loads cleanly: the
-    momentum copies start from its online weights, the queues empty.
+    momentum copies start from its online weights, the queues as ``queue_init`` says.
 
     Args:
         video_encoder (dict | nn.Module), text_encoder (dict | nn.Module, optional): see :class:`RecognizerVisece`.
@@ -77,6 +85,7 @@ class RecognizerViseceMo(RecognizerVisece):
         queue_size (int): slots of each feature queue.
         alpha (float): weight of the momentum model's similarities in the targets, in [0, 1].
         alpha_warmup_iters (int): steps over which alpha ramps up from 0 (0: constant).
+        queue_init (str): ``'empty'`` or ``'random'`` (random unit vectors labelled -100, the original code's).
         **kwargs: the other arguments of :class:`RecognizerVisece` (``embed_dim``, ``frozen_bert``,
             ``text_encoder_init``, ``text_lists``, ``num_classes``, ``max_length``, ``proj_mode``, ``embedder``,
             ``temp``, ``loss_cls`` (its ``loss_weight`` applies), ``tokenizer``, ``train_cfg``, ``test_cfg``).
@@ -86,7 +95,7 @@ class RecognizerViseceMo(RecognizerVisece):
         label (Tensor): [B] or [B, 1]
         encode_video_momentum: [B, num_clips, C, T, H, W] -> [B * num_clips, embed_dim]
         encode_text_momentum: labels [N] -> [N, embed_dim]
-        video_queue / text_queue: [queue_size, embed_dim] features, [queue_size] labels (-1: empty)
+        video_queue / text_queue: [queue_size, embed_dim] features, [queue_size] labels (-1: empty, -100: filler)
         forward_train output: dict(loss_cls=[], temp=[], alpha=[])
         forward_test output (ndarray): [B, L]
     """
@@ -98,9 +107,13 @@ class RecognizerViseceMo(RecognizerVisece):
                  queue_size: int = 4096,
                  alpha: float = 0.4,
                  alpha_warmup_iters: int = 0,
+                 queue_init: str = 'empty',
                  **kwargs: Any):
-        super().__init__(video_encoder, text_encoder, **kwargs)
         name = type(self).__name__
+        if queue_init not in QUEUE_INITS:
+            raise ValueError(f'{name} queue_init={queue_init!r}: use one of {QUEUE_INITS}')
+        self.queue_init = queue_init  # a plain attribute: nn.Module allows it before __init__
+        super().__init__(video_encoder, text_encoder, **kwargs)
         if not 0.0 <= float(momentum) < 1.0:
             raise ValueError(f'{name} momentum={momentum}: use a value in [0, 1), e.g. 0.995')
         if not 0.0 <= float(alpha) <= 1.0:
@@ -123,6 +136,9 @@ class RecognizerViseceMo(RecognizerVisece):
         self.text_proj_m = MomentumCopy(self.text_proj, self.momentum)
         self.video_queue = FeatureQueue(self.queue_size, self.embed_dim)
         self.text_queue = FeatureQueue(self.queue_size, self.embed_dim)
+        if self.queue_init == 'random':
+            self.video_queue.fill_random()
+            self.text_queue.fill_random()
         self.register_buffer('num_updates', torch.zeros((), dtype=torch.long))
         self.register_load_state_dict_pre_hook(_complete_momentum_state)
 
@@ -143,13 +159,13 @@ class RecognizerViseceMo(RecognizerVisece):
             copy.update(online, momentum)
 
     def init_weights(self) -> None:
-        """Initialise the online model (see :class:`RecognizerVisece`), copy it into the momentum model and empty
-        the queues."""
+        """Initialise the online model (see :class:`RecognizerVisece`), copy it into the momentum model and start
+        the queues as ``queue_init`` says."""
         super().init_weights()
         if hasattr(self, 'num_updates'):  # not yet during RecognizerVisece.__init__
             self.momentum_update(0.0)
-            self.video_queue.reset()
-            self.text_queue.reset()
+            for queue in (self.video_queue, self.text_queue):
+                queue.fill_random() if self.queue_init == 'random' else queue.reset()
             self.num_updates.zero_()
 
     @torch.no_grad()
@@ -235,4 +251,4 @@ class RecognizerViseceMo(RecognizerVisece):
 
     def extra_repr(self) -> str:
         return (f'momentum={self.momentum}, queue_size={self.queue_size}, alpha={self.alpha}, '
-                f'alpha_warmup_iters={self.alpha_warmup_iters}')
+                f'alpha_warmup_iters={self.alpha_warmup_iters}, queue_init={self.queue_init!r}')

