@@ -8,6 +8,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ..utils.logger import get_root_logger
+from ..utils.safe_pickle import UnsafeGlobalError, pickle_loader, safe_loads
+from . import annotation_checks as checks
 from .base import BaseDataset
 from .builder import DATASETS
 from .errors import AnnotationError, sample_error
@@ -22,28 +24,59 @@ def _require_pymemcache() -> None:
                           '(and a running memcached server at mc_cfg)')
 
 
-def _memcache_client(mc_cfg):
-    """A pymemcache client for the ``(host, port)`` in ``mc_cfg`` that pickles the values it stores."""
+class _RestrictedPickleSerde:
+    """pymemcache serde that pickles the values it stores and unpickles them through the restricted unpickler."""
+
+    def __init__(self) -> None:
+        from pymemcache import serde
+        self._serde = serde.pickle_serde
+
+    def serialize(self, key, value):
+        return self._serde.serialize(key, value)
+
+    def deserialize(self, key, value, flags):
+        from pymemcache.serde import FLAG_PICKLE
+        if flags & FLAG_PICKLE:
+            return safe_loads(value)
+        return self._serde.deserialize(key, value, flags)
+
+
+def _memcache_client(mc_cfg, unsafe_pickle: bool = False):
+    """A pymemcache client for the ``(host, port)`` in ``mc_cfg`` that pickles the values it stores.
+
+    Values read back go through the restricted unpickler unless ``unsafe_pickle``.
+    """
     from pymemcache import serde
     from pymemcache.client.base import Client
-    return Client(tuple(mc_cfg), serde=serde.pickle_serde)
+    return Client(tuple(mc_cfg), serde=serde.pickle_serde if unsafe_pickle else _RestrictedPickleSerde())
 
 
 def _is_int(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
-def _read_pickle(path: str, what: str = 'ann_file'):
-    """Unpickle ``path``, turning every failure into an error that names the file and says what is wrong."""
+def _read_pickle(path: str, what: str = 'ann_file', unsafe: bool = False):
+    """Unpickle ``path``, turning every failure into an error that names the file and says what is wrong.
+
+    The file goes through the restricted unpickler of `pyskl.utils.safe_pickle` (builtin containers / scalars and
+    numpy arrays only) unless ``unsafe`` (``PoseDataset(unsafe_pickle=True)``), which uses plain ``pickle.load``.
+    """
     if not osp.exists(path):
         relative = '' if osp.isabs(path) else f' (relative to the working directory {os.getcwd()})'
         raise FileNotFoundError(f'{what} {path} does not exist{relative}. Download or generate the annotation pickle '
                                 '(see the scripts in tools/data) or fix the path in the config.')
     if osp.isdir(path):
         raise AnnotationError(f'{what} {path} is a directory; expected a pyskl annotation pickle file')
+    load = pickle_loader(unsafe)
     try:
         with open(path, 'rb') as f:
-            return pickle.load(f)
+            return load(f)
+    except UnsafeGlobalError as e:
+        raise AnnotationError(f'{what} {path} refers to {e.global_name}, which a data pickle may not load: '
+                              'annotation pickles are read by a restricted unpickler that admits only builtin '
+                              'containers / scalars and numpy arrays, because any other global can run code. If '
+                              'you trust the file, load it with PoseDataset(..., unsafe_pickle=True); better, '
+                              're-save it with plain dicts, lists and numpy arrays') from e
     except EOFError as e:
         raise AnnotationError(f'{what} {path} is empty or truncated (the pickle data ends early: {e}); '
                               're-download or regenerate it') from e
@@ -67,7 +100,18 @@ class PoseDataset(BaseDataset):
     of people, T of frames (``total_frames``), V of joints. Coordinates outside ``img_shape`` are legal.
 
     Every kept sample is validated when the dataset is built; a malformed one raises an `AnnotationError` that
-    names the file, the sample (index in the file and ``frame_dir``) and the field.
+    names the file, the sample (index in the file and ``frame_dir``) and the field. Besides the fields' types and
+    shapes, these choices hold (see `pyskl.datasets.annotation_checks`): 2D samples need ``img_shape``, and any
+    ``img_shape`` / ``original_shape`` is two positive ints; a sample with no person (``M = 0``), a negative
+    ``keypoint_score``, two samples with one ``frame_dir`` (anywhere in the file) and samples whose joint count V
+    differs from the other samples' are refused. Labels are checked against ``num_classes`` in training and in
+    testing whenever it is given. Samples in pyskl's compressed form (with ``frame_inds``) get the label, image-size
+    and joint-count checks; their arrays are checked when they are decompressed.
+
+    The file is read by a restricted unpickler (`pyskl.utils.safe_pickle`) that loads only builtin containers /
+    scalars and numpy arrays, dtypes and scalars, and refuses a pickle naming any other global (it could run code)
+    with an error naming the file and the global. ``raw_file`` pickles and values read back from memcached go
+    through it too.
 
     Args:
         ann_file (str): the annotation pickle.
@@ -92,6 +136,9 @@ class PoseDataset(BaseDataset):
         class_subset (list[int], optional): keep only the samples whose label is one of these 0-based class ids
             (zero-shot learning: the seen classes for training, the unseen ones for testing). Labels keep their
             original ids, so they still index the class list and the model's scores.
+        unsafe_pickle (bool): read the annotation (and ``raw_file``, memcached) pickles with plain ``pickle.load``,
+            which runs whatever code a pickle names. Only for files you trust that hold other objects than
+            builtins and numpy arrays; the checks of the samples still run.
         kwargs: `BaseDataset` arguments (``test_mode``, ``num_classes``, ``multi_class``, ``data_prefix``,
             ``start_index``, ``modality``).
     """
@@ -107,6 +154,7 @@ class PoseDataset(BaseDataset):
                  mc_cfg: Optional[tuple] = None,
                  class_prob_seed: int = 0,
                  class_subset: Optional[Sequence[int]] = None,
+                 unsafe_pickle: bool = False,
                  **kwargs) -> None:
         for name, value in (('valid_ratio', valid_ratio), ('box_thr', box_thr)):
             if value is not None and (not isinstance(value, (int, float)) or not 0 <= value <= 1):
@@ -121,6 +169,9 @@ class PoseDataset(BaseDataset):
         self.class_prob = class_prob
         self.class_prob_seed = class_prob_seed
         self.class_subset = self._check_class_subset(ann_file, class_subset, kwargs)
+        if not isinstance(unsafe_pickle, bool):
+            raise TypeError(f'PoseDataset({ann_file}): unsafe_pickle must be True or False, got {unsafe_pickle!r}')
+        self.unsafe_pickle = unsafe_pickle
         self.memcached = memcached
         self.mc_cfg = mc_cfg
         self._mc_client = None
@@ -163,11 +214,14 @@ class PoseDataset(BaseDataset):
 
     def load_annotations(self) -> List[dict]:
         """Read, filter and validate the annotations; see the class docstring."""
-        annotations, splits = self._annotation_list(_read_pickle(self.ann_file))
+        annotations, splits = self._annotation_list(_read_pickle(self.ann_file, unsafe=self.unsafe_pickle))
         ids = [self._identifier(i, ann) for i, ann in enumerate(annotations)]
+        checks.check_unique_ids(self.ann_file, ids)
         kept = self._split_indices(ids, splits)
         for i in kept:
             self._check_sample(i, annotations[i], deferred=self._is_deferred(annotations[i]))
+        layouts = ((i, ids[i], checks.joint_layout(annotations[i])) for i in kept)
+        checks.check_joint_layouts(self.ann_file, [s for s in layouts if s[2] is not None])
 
         infos, indices = [], []
         subset = None if self.class_subset is None else set(self.class_subset)
@@ -275,7 +329,9 @@ class PoseDataset(BaseDataset):
             return sample_error(where, index, name, field, problem)
 
         self._check_label(ann, fail)
-        if deferred:
+        compressed = 'frame_inds' in ann
+        self._check_image_shapes(ann, fail, compressed)
+        if deferred or compressed:
             return
         if 'keypoint' not in ann:
             hint = ' (it has raw_file: set memcached=True to fetch it)' if 'raw_file' in ann else ''
@@ -289,6 +345,9 @@ class PoseDataset(BaseDataset):
             raise fail('keypoint', f'has shape {kp.shape} but expected [M, T, V, 2|3] (people, frames, joints, '
                        'coordinates)')
         self._check_finite(kp, 'keypoint', fail)
+        checks.check_people(kp, fail)
+        if kp.shape[-1] == 2 and 'img_shape' not in ann:
+            checks.check_image_shape(ann, 'img_shape', fail, required=True)
         if 'keypoint_score' in ann:
             score = ann['keypoint_score']
             if not isinstance(score, np.ndarray) or score.dtype.kind not in 'iuf':
@@ -298,6 +357,7 @@ class PoseDataset(BaseDataset):
                 raise fail('keypoint_score', f'has shape {score.shape} but keypoint has shape {kp.shape}; expected '
                            f'[M, T, V] = {kp.shape[:3]}')
             self._check_finite(score, 'keypoint_score', fail)
+            checks.check_scores(score, fail)
         if 'total_frames' not in ann:
             raise fail('total_frames', f'missing; expected the number of frames ({kp.shape[1]} in keypoint)')
         total = ann['total_frames']
@@ -311,6 +371,12 @@ class PoseDataset(BaseDataset):
             box = np.asarray(ann['box_score'])
             if box.shape != kp.shape[:2]:
                 raise fail('box_score', f'has shape {box.shape} but expected [M, T] = {kp.shape[:2]}')
+
+    @staticmethod
+    def _check_image_shapes(ann: dict, fail, compressed: bool) -> None:
+        """``img_shape`` / ``original_shape`` are ``(h, w)``; compressed (2D) samples must have ``img_shape``."""
+        checks.check_image_shape(ann, 'img_shape', fail, required=compressed)
+        checks.check_image_shape(ann, 'original_shape', fail, required=False)
 
     @staticmethod
     def _check_finite(arr: np.ndarray, field: str, fail) -> None:
@@ -418,11 +484,11 @@ class PoseDataset(BaseDataset):
         """The deferred fields of sample ``idx`` from memcached, filling the cache from ``raw_file`` on a miss."""
         key = results['key']
         if self._mc_client is None:
-            self._mc_client = _memcache_client(self.mc_cfg)
+            self._mc_client = _memcache_client(self.mc_cfg, self.unsafe_pickle)
         pack = self._mc_client.get(key)
         if not isinstance(pack, dict):
             raw_file = results['raw_file']
-            raw = _read_pickle(raw_file, what='raw_file')
+            raw = _read_pickle(raw_file, what='raw_file', unsafe=self.unsafe_pickle)
             if not isinstance(raw, dict) or key not in raw:
                 raise AnnotationError(f'raw_file {raw_file} (of ann_file {self.ann_file}) has no entry {key!r}')
             for k, v in raw.items():

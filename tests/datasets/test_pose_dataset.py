@@ -51,7 +51,7 @@ def test_split_keeps_file_order(ann_file):
 
 
 def test_bare_list_file(tmp_path):
-    path = write_pickle(tmp_path / 'list.pkl', [make_sample('a', 0), make_sample('b', 1, coords=3)])
+    path = write_pickle(tmp_path / 'list.pkl', [make_sample('a', 0, coords=3), make_sample('b', 1, coords=3)])
     dataset = PoseDataset(path, None)
     assert dataset.labels == [0, 1]
     assert dataset[1]['keypoint'].shape == (1, 10, 17, 3)
@@ -296,7 +296,7 @@ def test_memcached_fetches_raw_file(tmp_path, monkeypatch):
     path = write_pickle(tmp_path / 'ann.pkl', light)
     client = FakeMemcache()
     monkeypatch.setattr(pose_dataset_module, '_require_pymemcache', lambda: None)
-    monkeypatch.setattr(pose_dataset_module, '_memcache_client', lambda cfg: client)
+    monkeypatch.setattr(pose_dataset_module, '_memcache_client', lambda cfg, unsafe=False: client)
     dataset = PoseDataset(path, None, memcached=True, mc_cfg=('localhost', 11211))
     out = dataset[1]
     np.testing.assert_array_equal(out['keypoint'], full[1]['keypoint'])
@@ -310,7 +310,7 @@ def test_memcached_validates_fetched_fields(tmp_path, monkeypatch):
     raw_file = write_pickle(tmp_path / 'raw.pkl', {'a': dict(keypoint=np.zeros((1, 5, 17)), total_frames=5)})
     path = write_pickle(tmp_path / 'ann.pkl', [dict(frame_dir='a', label=0, raw_file=raw_file)])
     monkeypatch.setattr(pose_dataset_module, '_require_pymemcache', lambda: None)
-    monkeypatch.setattr(pose_dataset_module, '_memcache_client', lambda cfg: FakeMemcache())
+    monkeypatch.setattr(pose_dataset_module, '_memcache_client', lambda cfg, unsafe=False: FakeMemcache())
     dataset = PoseDataset(path, None, memcached=True, mc_cfg=('localhost', 11211))
     with pytest.raises(ValueError, match=r"raw\.pkl.*sample 0 \('a'\), field 'keypoint'"):
         dataset[0]
