@@ -292,7 +292,8 @@ def test_memcached_fetches_raw_file(tmp_path, monkeypatch):
     full = [make_sample('a', 0, seed=1), make_sample('b', 1, seed=2)]
     raw = {s['frame_dir']: {k: s[k] for k in ('keypoint', 'keypoint_score', 'total_frames')} for s in full}
     raw_file = write_pickle(tmp_path / 'raw.pkl', raw)
-    light = [dict(frame_dir=s['frame_dir'], label=s['label'], img_shape=s['img_shape'], raw_file=raw_file) for s in full]
+    light = [dict(frame_dir=s['frame_dir'], label=s['label'], img_shape=s['img_shape'], raw_file=raw_file)
+             for s in full]
     path = write_pickle(tmp_path / 'ann.pkl', light)
     client = FakeMemcache()
     monkeypatch.setattr(pose_dataset_module, '_require_pymemcache', lambda: None)
