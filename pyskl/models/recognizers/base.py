@@ -83,10 +83,10 @@ class BaseRecognizer(nn.Module, metaclass=ABCMeta):
                  train_cfg: Optional[Dict] = None,
                  test_cfg: Optional[Dict] = None):
         super().__init__()
-        self.train_cfg = dict(train_cfg) if train_cfg else dict()
-        self.test_cfg = dict(test_cfg) if test_cfg else dict()
         self._check_cfg_keys(train_cfg, 'train_cfg')
         self._check_cfg_keys(test_cfg, 'test_cfg')
+        self.train_cfg = dict(train_cfg) if train_cfg else dict()
+        self.test_cfg = dict(test_cfg) if test_cfg else dict()
         average_clips = self.test_cfg.get('average_clips', 'prob')
         if average_clips not in AVERAGE_CLIPS:
             raise ValueError(f"test_cfg average_clips={average_clips!r}: use 'prob', 'score' or None")
