@@ -288,12 +288,16 @@ class PoseDataset(BaseDataset):
         if not isinstance(ann, dict):
             raise sample_error(self.ann_file, index, None, '(sample)',
                                f'is a {type(ann).__name__}, expected an annotation dict')
-        if 'filename' in ann:
-            return ann['filename']
-        if 'frame_dir' not in ann:
+        field = 'filename' if 'filename' in ann else 'frame_dir'
+        if field not in ann:
             raise sample_error(self.ann_file, index, None, 'frame_dir',
                                f'missing: every sample needs a frame_dir identifier (keys: {sorted(map(str, ann))})')
-        return ann['frame_dir']
+        name = ann[field]
+        if not isinstance(name, str) or not name:
+            raise sample_error(self.ann_file, index, None, field,
+                               f'is {name!r} ({type(name).__name__}); expected a non-empty str that identifies the '
+                               'sample')
+        return name
 
     def _split_indices(self, ids: List[str], splits: Optional[dict]) -> List[int]:
         """Positions in the file of the samples in ``self.split`` (all samples when it is None)."""
@@ -306,6 +310,9 @@ class PoseDataset(BaseDataset):
             raise AnnotationError(f'ann_file {self.ann_file}: split {self.split!r} is not in the file; available '
                                   f'splits: {", ".join(map(repr, sorted(splits, key=str)))}')
         wanted = splits[self.split]
+        if not isinstance(wanted, (list, tuple)) or not all(isinstance(x, str) for x in wanted):
+            raise AnnotationError(f'ann_file {self.ann_file}: split {self.split!r} must be a list of frame_dir '
+                                  f'strings, got {type(wanted).__name__} {str(wanted)[:80]}')
         known = set(ids)
         missing = [x for x in wanted if x not in known]
         if missing:

@@ -248,3 +248,17 @@ def test_samples_removed_by_split_are_not_checked_for_labels(tmp_path):
     assert PoseDataset(path, None, split='train', num_classes=2).labels == [1]
     with pytest.raises(AnnotationError, match=r"'b'.*outside \[0, 2\)"):
         PoseDataset(path, None, split='test', num_classes=2, test_mode=True)
+
+
+@pytest.mark.parametrize('name', [np.array([0., 0.]), 7, '', None, ('a', )])
+def test_frame_dir_must_be_a_non_empty_string(tmp_path, name):
+    samples = [make_sample('good0'), make_sample('good1'), dict(make_sample('x'), frame_dir=name)]
+    with pytest.raises(AnnotationError, match=r"sample 2, field 'frame_dir': is .*expected a non-empty str"):
+        PoseDataset(write(tmp_path, samples), None)
+
+
+@pytest.mark.parametrize('names', ['clip0', [['clip0']], [0], None])
+def test_split_that_is_not_a_list_of_names(tmp_path, names):
+    path = write(tmp_path, dict(split=dict(train=names), annotations=[make_sample('clip0')]))
+    with pytest.raises(AnnotationError, match=r"split 'train' must be a list of frame_dir strings"):
+        PoseDataset(path, None, split='train')
