@@ -106,6 +106,11 @@ def test_memcached_values_are_unpickled_restricted(tmp_path):
     with pytest.raises(pickle.UnpicklingError, match='system'):
         serde.deserialize('a', pickle.dumps(touch_marker(marker)), FLAG_PICKLE)
     assert not marker.exists()
+    # the client PoseDataset makes (it connects lazily) uses it, and plain pickle only with the opt-in
+    assert isinstance(pose_dataset_module._memcache_client(('localhost', 11211)).serde,
+                      pose_dataset_module._RestrictedPickleSerde)
+    assert not isinstance(pose_dataset_module._memcache_client(('localhost', 11211), unsafe_pickle=True).serde,
+                          pose_dataset_module._RestrictedPickleSerde)
 
 
 def test_synthetic_set_loads_restricted(tmp_path):
