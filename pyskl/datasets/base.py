@@ -159,7 +159,8 @@ class BaseDataset(Dataset, metaclass=ABCMeta):
         super().__init__()
         if multi_class and num_classes is None:
             raise ValueError(f'{type(self).__name__}: multi_class=True needs num_classes')
-        if num_classes is not None and (not isinstance(num_classes, int) or num_classes < 1):
+        if num_classes is not None and (not isinstance(num_classes, int) or isinstance(num_classes, bool)
+                                        or num_classes < 1):
             raise ValueError(f'{type(self).__name__}: num_classes must be a positive int, got {num_classes!r}')
         self.ann_file = ann_file
         self.data_prefix = data_prefix

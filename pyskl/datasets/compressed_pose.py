@@ -23,29 +23,34 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
+from ..utils.safe_pickle import UnsafeGlobalError, pickle_loader
 from .errors import AnnotationError, sample_error
 
 _WARNED = set()  # mc_cfg values already warned about in this process
 _PICKLE_FLAG = 1  # pymemcache's flag for pickled values (pyskl's pickle_serde writes the same)
 
 
-def _unpickle(stream, what: str) -> Any:
-    """Unpickle a raw_file or a cached value.
+def _unpickle(stream, what: str, unsafe: bool = False) -> Any:
+    """Unpickle a raw_file or a cached value through the restricted unpickler (plain pickle when ``unsafe``).
 
-    TODO: load through the package's restricted unpickler once it is available; this is the one place where raw
-    files and cached values are unpickled.
+    This is the one place where raw files and cached values are unpickled.
     """
     try:
-        return pickle.load(stream)
+        return pickle_loader(unsafe)(stream)
+    except UnsafeGlobalError as e:
+        raise AnnotationError(f'{what} refers to {e.global_name}, which a data pickle may not load: raw files are '
+                              'read by a restricted unpickler that admits only builtin containers / scalars and numpy '
+                              'arrays, because any other global can run code. If you trust the file, load it with '
+                              'PoseDataset(..., unsafe_pickle=True)') from e
     except Exception as e:
         raise AnnotationError(f'{what} could not be unpickled ({type(e).__name__}: {e}); it is corrupt or not a '
                               'pyskl raw_file') from e
 
 
-def _load_raw_file(path: str) -> Any:
+def _load_raw_file(path: str, unsafe: bool = False) -> Any:
     """The contents of the pickle ``path``."""
     with open(path, 'rb') as f:
-        return _unpickle(f, f'raw_file {path}')
+        return _unpickle(f, f'raw_file {path}', unsafe)
 
 
 def is_compressed(ann: dict) -> bool:
@@ -206,19 +211,25 @@ def compress_annotation(ann: dict,
 class _Serde:
     """pymemcache serde: values are pickled (flag 1, as pyskl) and unpickled by the raw-file loader."""
 
+    def __init__(self, unsafe: bool = False) -> None:
+        self.unsafe = unsafe
+
     def serialize(self, key, value):
         return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), _PICKLE_FLAG
 
     def deserialize(self, key, value, flags):
         if flags != _PICKLE_FLAG:
             return None  # not written by us or pyskl: treat as a miss
-        return _unpickle(io.BytesIO(value), f'memcached value {key!r}')
+        return _unpickle(io.BytesIO(value), f'memcached value {key!r}', self.unsafe)
 
 
-def _memcache_client(mc_cfg: tuple):
-    """A pymemcache client for ``(host, port)``; raises ImportError when pymemcache is not installed."""
+def _memcache_client(mc_cfg: tuple, unsafe_pickle: bool = False):
+    """A pymemcache client for ``(host, port)``; raises ImportError when pymemcache is not installed.
+
+    Values read back go through the restricted unpickler unless ``unsafe_pickle``.
+    """
     from pymemcache.client.base import Client
-    return Client(tuple(mc_cfg), serde=_Serde(), connect_timeout=2, timeout=10)
+    return Client(tuple(mc_cfg), serde=_Serde(unsafe_pickle), connect_timeout=2, timeout=10)
 
 
 def _warn_direct(mc_cfg, reason: str) -> None:
@@ -236,11 +247,13 @@ class RawFileReader:
     Args:
         memcached (bool): cache the raw files' contents in memcached (pyskl's ``memcached``).
         mc_cfg (tuple, optional): ``(host, port)`` of the memcached server.
+        unsafe_pickle (bool): unpickle raw files and cached values with plain pickle (an explicit opt-in).
     """
 
-    def __init__(self, memcached: bool, mc_cfg: Optional[tuple]) -> None:
+    def __init__(self, memcached: bool, mc_cfg: Optional[tuple], unsafe_pickle: bool = False) -> None:
         self.memcached = memcached
         self.mc_cfg = mc_cfg
+        self.unsafe_pickle = unsafe_pickle
         self._client = None
         self._direct = not memcached
 
@@ -259,7 +272,7 @@ class RawFileReader:
             return None
         if self._client is None:
             try:
-                self._client = _memcache_client(self.mc_cfg)
+                self._client = _memcache_client(self.mc_cfg, self.unsafe_pickle)
             except ImportError:
                 self._fall_back('pymemcache is not installed (pip install pymemcache to use the cache)')
         return self._client
@@ -282,7 +295,7 @@ class RawFileReader:
         if not isinstance(pack, dict):
             if not osp.isfile(raw_file):
                 raise FileNotFoundError(f'raw_file {raw_file} of sample {key!r} (ann_file {ann_file}) does not exist')
-            raw = _load_raw_file(raw_file)
+            raw = _load_raw_file(raw_file, self.unsafe_pickle)
             if isinstance(raw, dict) and isinstance(raw.get(key), dict):
                 pack, entries = raw[key], raw
             elif isinstance(raw, dict) and 'keypoint' in raw:

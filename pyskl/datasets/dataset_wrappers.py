@@ -6,7 +6,32 @@ import numpy as np
 from torch.utils.data import ConcatDataset as _TorchConcatDataset
 from torch.utils.data import Dataset
 
+from .annotation_checks import check_label_range
 from .base import BaseDataset, evaluate_scores
+
+
+def check_num_classes(dataset: Dataset, num_classes: Optional[int], wrapper: str) -> None:
+    """With ``num_classes``, every label of ``dataset`` lies in ``[0, num_classes)`` (datasets without labels pass).
+
+    Raises:
+        ValueError: ``num_classes`` is not a positive int, or the dataset was built with another ``num_classes``.
+        AnnotationError: a label is out of range; the message names the dataset's file, the sample and 'label'.
+    """
+    if num_classes is None:
+        return
+    if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 1:
+        raise ValueError(f'{wrapper}: num_classes must be a positive int, got {num_classes!r}')
+    inner = getattr(dataset, 'num_classes', None)
+    if inner is not None and inner != num_classes:
+        raise ValueError(f'{wrapper}: num_classes={num_classes} but the wrapped dataset was built with '
+                         f'num_classes={inner}; give both the same value (the model\'s number of classes)')
+    labels = getattr(dataset, 'labels', None)
+    if labels is None:
+        return
+    infos = getattr(dataset, 'video_infos', None)
+    names = [info.get('frame_dir') for info in infos] if isinstance(infos, list) else None
+    where = f'{wrapper}: ann_file {getattr(dataset, "ann_file", type(dataset).__name__)}'
+    check_label_range(where, labels, num_classes, names)
 
 
 class RepeatDataset(Dataset):
@@ -17,11 +42,15 @@ class RepeatDataset(Dataset):
     Args:
         dataset: the dataset to repeat.
         times (int): number of repetitions.
+        num_classes (int, optional): when given, every label of ``dataset`` must lie in ``[0, num_classes)``
+            (checked now, in training and test mode alike); a dataset built with another ``num_classes`` is refused.
     """
 
-    def __init__(self, dataset: Dataset, times: int) -> None:
+    def __init__(self, dataset: Dataset, times: int, num_classes: Optional[int] = None) -> None:
         if not isinstance(times, int) or times < 1:
             raise ValueError(f'RepeatDataset: times must be a positive int, got {times!r}')
+        check_num_classes(dataset, num_classes, 'RepeatDataset')
+        self.num_classes = num_classes if num_classes is not None else getattr(dataset, 'num_classes', None)
         self.dataset = dataset
         self.times = times
         self._ori_len = len(dataset)
@@ -62,12 +91,18 @@ class ConcatDataset(_TorchConcatDataset):
         separate_eval (bool): `evaluate` scores every part on its own and prefixes its keys with the part's
             position (``'0_top1_acc'``, ``'1_top1_acc'``, ...). With False, all parts must be `BaseDataset` instances
             of the same type and are scored together as one dataset.
+        num_classes (int, optional): when given, every label of every part must lie in ``[0, num_classes)``
+            (checked now); a part built with another ``num_classes`` is refused.
     """
 
-    def __init__(self, datasets: Sequence[Dataset], separate_eval: bool = True) -> None:
+    def __init__(self, datasets: Sequence[Dataset], separate_eval: bool = True,
+                 num_classes: Optional[int] = None) -> None:
         datasets = list(datasets)
         if not datasets:
             raise ValueError('ConcatDataset needs at least one dataset')
+        for i, dataset in enumerate(datasets):
+            check_num_classes(dataset, num_classes, f'ConcatDataset part {i}')
+        self.num_classes = num_classes
         super().__init__(datasets)
         self.separate_eval = separate_eval
 

@@ -7,6 +7,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ..utils.logger import get_root_logger
+from ..utils.safe_pickle import UnsafeGlobalError, pickle_loader
+from . import annotation_checks as checks
 from . import compressed_pose
 from .base import BaseDataset
 from .builder import DATASETS
@@ -19,17 +21,28 @@ def _is_int(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
-def _read_pickle(path: str, what: str = 'ann_file'):
-    """Unpickle ``path``, turning every failure into an error that names the file and says what is wrong."""
+def _read_pickle(path: str, what: str = 'ann_file', unsafe: bool = False):
+    """Unpickle ``path``, turning every failure into an error that names the file and says what is wrong.
+
+    The file goes through the restricted unpickler of `pyskl.utils.safe_pickle` (builtin containers / scalars and
+    numpy arrays only) unless ``unsafe`` (``PoseDataset(unsafe_pickle=True)``), which uses plain ``pickle.load``.
+    """
     if not osp.exists(path):
         relative = '' if osp.isabs(path) else f' (relative to the working directory {os.getcwd()})'
         raise FileNotFoundError(f'{what} {path} does not exist{relative}. Download or generate the annotation pickle '
                                 '(see the scripts in tools/data) or fix the path in the config.')
     if osp.isdir(path):
         raise AnnotationError(f'{what} {path} is a directory; expected a pyskl annotation pickle file')
+    load = pickle_loader(unsafe)
     try:
         with open(path, 'rb') as f:
-            return pickle.load(f)
+            return load(f)
+    except UnsafeGlobalError as e:
+        raise AnnotationError(f'{what} {path} refers to {e.global_name}, which a data pickle may not load: '
+                              'annotation pickles are read by a restricted unpickler that admits only builtin '
+                              'containers / scalars and numpy arrays, because any other global can run code. If '
+                              'you trust the file, load it with PoseDataset(..., unsafe_pickle=True); better, '
+                              're-save it with plain dicts, lists and numpy arrays') from e
     except EOFError as e:
         raise AnnotationError(f'{what} {path} is empty or truncated (the pickle data ends early: {e}); '
                               're-download or regenerate it') from e
@@ -53,7 +66,18 @@ class PoseDataset(BaseDataset):
     of people, T of frames (``total_frames``), V of joints. Coordinates outside ``img_shape`` are legal.
 
     Every kept sample is validated when the dataset is built; a malformed one raises an `AnnotationError` that
-    names the file, the sample (index in the file and ``frame_dir``) and the field.
+    names the file, the sample (index in the file and ``frame_dir``) and the field. Besides the fields' types and
+    shapes, these choices hold (see `pyskl.datasets.annotation_checks`): 2D samples need ``img_shape``, and any
+    ``img_shape`` / ``original_shape`` is two positive ints; a sample with no person (``M = 0``), a negative
+    ``keypoint_score``, two samples with one ``frame_dir`` (anywhere in the file) and samples whose joint count V
+    differs from the other samples' are refused. Labels are checked against ``num_classes`` in training and in
+    testing whenever it is given. Samples in pyskl's compressed form (with ``frame_inds``) get the label, image-size
+    and joint-count checks; their arrays are checked when they are decompressed.
+
+    The file is read by a restricted unpickler (`pyskl.utils.safe_pickle`) that loads only builtin containers /
+    scalars and numpy arrays, dtypes and scalars, and refuses a pickle naming any other global (it could run code)
+    with an error naming the file and the global. ``raw_file`` pickles and values read back from memcached go
+    through it too.
 
     Args:
         ann_file (str): the annotation pickle.
@@ -81,6 +105,9 @@ class PoseDataset(BaseDataset):
         class_subset (list[int], optional): keep only the samples whose label is one of these 0-based class ids
             (zero-shot learning: the seen classes for training, the unseen ones for testing). Labels keep their
             original ids, so they still index the class list and the model's scores.
+        unsafe_pickle (bool): read the annotation (and ``raw_file``, memcached) pickles with plain ``pickle.load``,
+            which runs whatever code a pickle names. Only for files you trust that hold other objects than
+            builtins and numpy arrays; the checks of the samples still run.
         kwargs: `BaseDataset` arguments (``test_mode``, ``num_classes``, ``multi_class``, ``data_prefix``,
             ``start_index``, ``modality``).
     """
@@ -96,6 +123,7 @@ class PoseDataset(BaseDataset):
                  mc_cfg: Optional[tuple] = None,
                  class_prob_seed: int = 0,
                  class_subset: Optional[Sequence[int]] = None,
+                 unsafe_pickle: bool = False,
                  **kwargs) -> None:
         for name, value in (('valid_ratio', valid_ratio), ('box_thr', box_thr)):
             if value is not None and (not isinstance(value, (int, float)) or not 0 <= value <= 1):
@@ -109,9 +137,12 @@ class PoseDataset(BaseDataset):
         self.class_prob = class_prob
         self.class_prob_seed = class_prob_seed
         self.class_subset = self._check_class_subset(ann_file, class_subset, kwargs)
+        if not isinstance(unsafe_pickle, bool):
+            raise TypeError(f'PoseDataset({ann_file}): unsafe_pickle must be True or False, got {unsafe_pickle!r}')
+        self.unsafe_pickle = unsafe_pickle
         self.memcached = memcached
         self.mc_cfg = mc_cfg
-        self._raw_reader = compressed_pose.RawFileReader(memcached, mc_cfg)
+        self._raw_reader = compressed_pose.RawFileReader(memcached, mc_cfg, unsafe_pickle)
         self.file_indices: List[int] = []
         super().__init__(ann_file, pipeline, **kwargs)
         if class_prob is not None and not self.test_mode:
@@ -145,8 +176,9 @@ class PoseDataset(BaseDataset):
 
     def load_annotations(self) -> List[dict]:
         """Read, filter and validate the annotations; see the class docstring."""
-        annotations, splits = self._annotation_list(_read_pickle(self.ann_file))
+        annotations, splits = self._annotation_list(_read_pickle(self.ann_file, unsafe=self.unsafe_pickle))
         ids = [self._identifier(i, ann) for i, ann in enumerate(annotations)]
+        checks.check_unique_ids(self.ann_file, ids)
         kept = self._split_indices(ids, splits)
         for i in kept:
             ann = annotations[i]
@@ -155,6 +187,8 @@ class PoseDataset(BaseDataset):
                 compressed_pose.check_compressed(self.ann_file, i, ann, self.box_thr)
             if self._is_deferred(ann):
                 compressed_pose.check_raw_file(self.ann_file, i, ann)
+        layouts = ((i, ids[i], checks.joint_layout(annotations[i])) for i in kept)
+        checks.check_joint_layouts(self.ann_file, [s for s in layouts if s[2] is not None])
 
         infos, indices = [], []
         subset = None if self.class_subset is None else set(self.class_subset)
@@ -224,12 +258,16 @@ class PoseDataset(BaseDataset):
         if not isinstance(ann, dict):
             raise sample_error(self.ann_file, index, None, '(sample)',
                                f'is a {type(ann).__name__}, expected an annotation dict')
-        if 'filename' in ann:
-            return ann['filename']
-        if 'frame_dir' not in ann:
+        field = 'filename' if 'filename' in ann else 'frame_dir'
+        if field not in ann:
             raise sample_error(self.ann_file, index, None, 'frame_dir',
                                f'missing: every sample needs a frame_dir identifier (keys: {sorted(map(str, ann))})')
-        return ann['frame_dir']
+        name = ann[field]
+        if not isinstance(name, str) or not name:
+            raise sample_error(self.ann_file, index, None, field,
+                               f'is {name!r} ({type(name).__name__}); expected a non-empty str that identifies the '
+                               'sample')
+        return name
 
     def _split_indices(self, ids: List[str], splits: Optional[dict]) -> List[int]:
         """Positions in the file of the samples in ``self.split`` (all samples when it is None)."""
@@ -242,6 +280,9 @@ class PoseDataset(BaseDataset):
             raise AnnotationError(f'ann_file {self.ann_file}: split {self.split!r} is not in the file; available '
                                   f'splits: {", ".join(map(repr, sorted(splits, key=str)))}')
         wanted = splits[self.split]
+        if not isinstance(wanted, (list, tuple)) or not all(isinstance(x, str) for x in wanted):
+            raise AnnotationError(f'ann_file {self.ann_file}: split {self.split!r} must be a list of frame_dir '
+                                  f'strings, got {type(wanted).__name__} {str(wanted)[:80]}')
         known = set(ids)
         missing = [x for x in wanted if x not in known]
         if missing:
@@ -265,7 +306,9 @@ class PoseDataset(BaseDataset):
             return sample_error(where, index, name, field, problem)
 
         self._check_label(ann, fail)
-        if deferred:
+        compressed = 'frame_inds' in ann
+        self._check_image_shapes(ann, fail, compressed)
+        if deferred or compressed:
             return
         if 'keypoint' not in ann:
             hint = ' (it has raw_file: set memcached=True to fetch it)' if 'raw_file' in ann else ''
@@ -279,6 +322,9 @@ class PoseDataset(BaseDataset):
             raise fail('keypoint', f'has shape {kp.shape} but expected [M, T, V, 2|3] (people, frames, joints, '
                        'coordinates)')
         self._check_finite(kp, 'keypoint', fail)
+        checks.check_people(kp, fail)
+        if kp.shape[-1] == 2 and 'img_shape' not in ann:
+            checks.check_image_shape(ann, 'img_shape', fail, required=True)
         if 'keypoint_score' in ann:
             score = ann['keypoint_score']
             if not isinstance(score, np.ndarray) or score.dtype.kind not in 'iuf':
@@ -288,6 +334,7 @@ class PoseDataset(BaseDataset):
                 raise fail('keypoint_score', f'has shape {score.shape} but keypoint has shape {kp.shape}; expected '
                            f'[M, T, V] = {kp.shape[:3]}')
             self._check_finite(score, 'keypoint_score', fail)
+            checks.check_scores(score, fail)
         if 'total_frames' not in ann:
             raise fail('total_frames', f'missing; expected the number of frames ({kp.shape[1]} in keypoint)')
         total = ann['total_frames']
@@ -301,6 +348,12 @@ class PoseDataset(BaseDataset):
             box = np.asarray(ann['box_score'])
             if box.shape != kp.shape[:2]:
                 raise fail('box_score', f'has shape {box.shape} but expected [M, T] = {kp.shape[:2]}')
+
+    @staticmethod
+    def _check_image_shapes(ann: dict, fail, compressed: bool) -> None:
+        """``img_shape`` / ``original_shape`` are ``(h, w)``; compressed (2D) samples must have ``img_shape``."""
+        checks.check_image_shape(ann, 'img_shape', fail, required=compressed)
+        checks.check_image_shape(ann, 'original_shape', fail, required=False)
 
     @staticmethod
     def _check_finite(arr: np.ndarray, field: str, fail) -> None:

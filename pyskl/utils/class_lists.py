@@ -15,6 +15,7 @@ that name found in the usual places is used as it is (a checkpoint's text featur
 and a missing one stops with an error that says where to put it and which of our lists to use for new training.
 """
 import csv
+import io
 import os
 import warnings
 from pathlib import Path
@@ -117,11 +118,22 @@ def _check_names(names: Sequence[str], source: str) -> List[str]:
     return result
 
 
+def _read_text(path: Path) -> str:
+    """The file decoded as UTF-8 (a leading byte-order mark is dropped); an undecodable byte names its offset."""
+    data = path.read_bytes()
+    try:
+        return data.decode('utf-8-sig')
+    except UnicodeDecodeError as e:
+        line = data.count(b'\n', 0, e.start) + 1
+        raise ValueError(f'{path}:{line}: not UTF-8 text: byte offset {e.start} (0x{data[e.start]:02x}) {e.reason}; '
+                         'save the class list as UTF-8') from None
+
+
 def _read_csv(path: Path) -> List[str]:
     """Read and validate one class list CSV file; errors name the file and the line."""
     names = []
     first_line = {}
-    with open(path, newline='', encoding='utf-8-sig') as f:
+    with io.StringIO(_read_text(path), newline='') as f:
         reader = csv.reader(f)
         header = next(reader, None)
         if header is None:

@@ -274,7 +274,7 @@ class FakeMemcache:
 def test_memcached_fills_the_cache_from_the_raw_file(tmp_path, monkeypatch):
     path = write_k400(tmp_path)
     client = FakeMemcache()
-    monkeypatch.setattr(compressed_pose, '_memcache_client', lambda cfg: client)
+    monkeypatch.setattr(compressed_pose, '_memcache_client', lambda cfg, unsafe_pickle=False: client)
     dataset = PoseDataset(path, [dict(type='DecompressPose')], split='val', box_thr=0.5, memcached=True,
                           mc_cfg=('localhost', 22077))
     with warnings.catch_warnings(record=True) as record:
@@ -290,7 +290,7 @@ def test_memcached_fills_the_cache_from_the_raw_file(tmp_path, monkeypatch):
 
 def test_memcached_without_pymemcache_warns_once_and_reads_files(k400_file, monkeypatch):
 
-    def no_pymemcache(cfg):
+    def no_pymemcache(cfg, unsafe_pickle=False):
         raise ImportError('No module named pymemcache')
 
     monkeypatch.setattr(compressed_pose, '_memcache_client', no_pymemcache)
@@ -311,7 +311,7 @@ def test_memcached_server_that_does_not_answer(k400_file, monkeypatch):
         def get(self, key):
             raise ConnectionRefusedError(111, 'Connection refused')
 
-    monkeypatch.setattr(compressed_pose, '_memcache_client', lambda cfg: Refusing())
+    monkeypatch.setattr(compressed_pose, '_memcache_client', lambda cfg, unsafe_pickle=False: Refusing())
     dataset = PoseDataset(k400_file, [dict(type='DecompressPose')], split='val', box_thr=0.5, memcached=True,
                           mc_cfg=('127.0.0.1', 1))
     with pytest.warns(UserWarning, match=r"mc_cfg=\('127\.0\.0\.1', 1\).*ConnectionRefusedError") as record:
@@ -427,7 +427,7 @@ def test_pymemcache_client_and_pyskl_cache_entries(k400_file, monkeypatch):
     # and pymemcache's client interface carries our serde: a cached entry wins over the raw file
     client = MockMemcacheClient(serde=compressed_pose._Serde())
     client.set('k400_e', entry)
-    monkeypatch.setattr(compressed_pose, '_memcache_client', lambda cfg: client)
+    monkeypatch.setattr(compressed_pose, '_memcache_client', lambda cfg, unsafe_pickle=False: client)
     dataset = PoseDataset(k400_file, [dict(type='DecompressPose')], split='val', box_thr=0.5, memcached=True,
                           mc_cfg=('localhost', 22077))
     out = dataset[1]

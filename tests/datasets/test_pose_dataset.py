@@ -51,7 +51,7 @@ def test_split_keeps_file_order(ann_file):
 
 
 def test_bare_list_file(tmp_path):
-    path = write_pickle(tmp_path / 'list.pkl', [make_sample('a', 0), make_sample('b', 1, coords=3)])
+    path = write_pickle(tmp_path / 'list.pkl', [make_sample('a', 0, coords=3), make_sample('b', 1, coords=3)])
     dataset = PoseDataset(path, None)
     assert dataset.labels == [0, 1]
     assert dataset[1]['keypoint'].shape == (1, 10, 17, 3)
@@ -292,10 +292,11 @@ def test_memcached_fetches_raw_file(tmp_path, monkeypatch):
     full = [make_sample('a', 0, seed=1), make_sample('b', 1, seed=2)]
     raw = {s['frame_dir']: {k: s[k] for k in ('keypoint', 'keypoint_score', 'total_frames')} for s in full}
     raw_file = write_pickle(tmp_path / 'raw.pkl', raw)
-    light = [dict(frame_dir=s['frame_dir'], label=s['label'], raw_file=raw_file) for s in full]
+    light = [dict(frame_dir=s['frame_dir'], label=s['label'], img_shape=s['img_shape'], raw_file=raw_file)
+             for s in full]
     path = write_pickle(tmp_path / 'ann.pkl', light)
     client = FakeMemcache()
-    monkeypatch.setattr(compressed_pose, '_memcache_client', lambda cfg: client)
+    monkeypatch.setattr(compressed_pose, '_memcache_client', lambda cfg, unsafe_pickle=False: client)
     dataset = PoseDataset(path, None, memcached=True, mc_cfg=('localhost', 11211))
     out = dataset[1]
     np.testing.assert_array_equal(out['keypoint'], full[1]['keypoint'])
@@ -308,7 +309,7 @@ def test_memcached_fetches_raw_file(tmp_path, monkeypatch):
 def test_memcached_validates_fetched_fields(tmp_path, monkeypatch):
     raw_file = write_pickle(tmp_path / 'raw.pkl', {'a': dict(keypoint=np.zeros((1, 5, 17)), total_frames=5)})
     path = write_pickle(tmp_path / 'ann.pkl', [dict(frame_dir='a', label=0, raw_file=raw_file)])
-    monkeypatch.setattr(compressed_pose, '_memcache_client', lambda cfg: FakeMemcache())
+    monkeypatch.setattr(compressed_pose, '_memcache_client', lambda cfg, unsafe_pickle=False: FakeMemcache())
     dataset = PoseDataset(path, None, memcached=True, mc_cfg=('localhost', 11211))
     with pytest.raises(ValueError, match=r"raw\.pkl.*sample 0 \('a'\), field 'keypoint'"):
         dataset[0]

@@ -1,7 +1,8 @@
 """BaseRecognizer: the single owner of ``forward``, ``train_step``, ``val_step`` and ``_parse_losses``."""
+import difflib
 from abc import ABCMeta, abstractmethod
 from collections import OrderedDict
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -14,6 +15,13 @@ from ..builder import MODELS, build_backbone, build_head
 from ..common.heatmap import KEYPOINT_INPUTS, HeatmapGenerator
 
 AVERAGE_CLIPS = ('score', 'prob', None)
+
+
+class UnknownConfigKeyError(KeyError):
+    """A ``train_cfg`` / ``test_cfg`` key that the recognizer does not read (prints without KeyError's quoting)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ''
 
 
 def _build_part(cfg: Union[Dict, nn.Module, None], builder) -> Optional[nn.Module]:
@@ -52,6 +60,11 @@ class BaseRecognizer(nn.Module, metaclass=ABCMeta):
             (clips per backbone call at test time), ``feat_ext`` (return pooled features instead of scores),
             ``heatmap`` (`GeneratePoseTarget` arguments for test batches of keypoints, e.g. with ``double=True``).
 
+    Unknown keys in ``train_cfg`` / ``test_cfg`` (e.g. ``average_clip`` for ``average_clips``) are errors that list
+    the known keys: those in the ``TRAIN_CFG_KEYS`` / ``TEST_CFG_KEYS`` class attributes of the recognizer's class and
+    of every base class and mixin (a subclass that reads a new key adds it there, e.g. ``TEST_CFG_KEYS =
+    ('class_subset', )``).
+
     Shapes:
         imgs (Tensor): [B, num_clips, ...], e.g. [B, num_clips, C, T, H, W] for 3D recognizers
         keypoint (Tensor): [B, num_clips, M, T, V, 2], with keypoint_score [B, num_clips, M, T, V] and
@@ -60,6 +73,9 @@ class BaseRecognizer(nn.Module, metaclass=ABCMeta):
         forward_test output (ndarray): [B, num_classes]
     """
 
+    TRAIN_CFG_KEYS: Tuple[str, ...] = ('aux_info', 'heatmap')
+    TEST_CFG_KEYS: Tuple[str, ...] = ('average_clips', 'max_testing_views', 'feat_ext', 'heatmap')
+
     def __init__(self,
                  backbone: Union[Dict, nn.Module, None] = None,
                  cls_head: Union[Dict, nn.Module, None] = None,
@@ -67,6 +83,8 @@ class BaseRecognizer(nn.Module, metaclass=ABCMeta):
                  train_cfg: Optional[Dict] = None,
                  test_cfg: Optional[Dict] = None):
         super().__init__()
+        self._check_cfg_keys(train_cfg, 'train_cfg')
+        self._check_cfg_keys(test_cfg, 'test_cfg')
         self.train_cfg = dict(train_cfg) if train_cfg else dict()
         self.test_cfg = dict(test_cfg) if test_cfg else dict()
         average_clips = self.test_cfg.get('average_clips', 'prob')
@@ -84,6 +102,29 @@ class BaseRecognizer(nn.Module, metaclass=ABCMeta):
         self.neck = _build_part(neck, lambda cfg: build_with_known_types(cfg, MODELS))
         self.cls_head = _build_part(cls_head, build_head)
         BaseRecognizer.init_weights(self)
+
+    @classmethod
+    def known_cfg_keys(cls, name: str) -> List[str]:
+        """The keys ``train_cfg`` (``name='train_cfg'``) or ``test_cfg`` may hold for this class, sorted."""
+        attr = {'train_cfg': 'TRAIN_CFG_KEYS', 'test_cfg': 'TEST_CFG_KEYS'}[name]
+        keys = set()
+        for klass in cls.__mro__:
+            keys.update(vars(klass).get(attr, ()))
+        return sorted(keys)
+
+    def _check_cfg_keys(self, cfg: Optional[Dict], name: str) -> None:
+        """Refuse a ``train_cfg`` / ``test_cfg`` that is not a dict or holds a key no part of the class reads."""
+        if cfg is None:
+            return
+        if not isinstance(cfg, dict):
+            raise TypeError(f'{type(self).__name__}: {name} must be a dict (or None), got {type(cfg).__name__}')
+        known = self.known_cfg_keys(name)
+        unknown = [key for key in cfg if key not in known]
+        if unknown:
+            hints = [f'{key!r} (did you mean {close[0]!r}?)' if close else repr(key)
+                     for key in unknown for close in [difflib.get_close_matches(str(key), known, n=1)]]
+            raise UnknownConfigKeyError(f'unknown {name} key(s) {", ".join(hints)} for {type(self).__name__}; known '
+                                        f'{name} keys: {", ".join(known)}')
 
     @staticmethod
     def _heatmap_generator(cfg: Dict, name: str) -> Optional[HeatmapGenerator]:

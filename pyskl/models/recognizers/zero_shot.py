@@ -85,6 +85,8 @@ class ClassSubsetScoring:
         average_clip: cls_score [B * num_segs, C] or [B, num_segs, C] -> [B, C]
     """
 
+    TEST_CFG_KEYS = ('class_subset', )
+
     @property
     def class_subset(self) -> Optional[list]:
         """The 0-based class ids of ``test_cfg['class_subset']`` (None: all classes)."""
