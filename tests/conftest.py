@@ -4,12 +4,17 @@ Test modules can use the fixtures (``golden``, ``shared_dir``) or import the pla
 ``from conftest import load_golden, find_shared_dir`` (for module-level parametrisation).
 """
 import gzip
+import os
 import pickle
 from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
 import pytest
+
+# Tests never contact the Hugging Face hub (the tests of the online branch mock it and lift this themselves); set
+# before transformers / huggingface_hub are imported, and inherited by the tools the tests start.
+os.environ.setdefault('HF_HUB_OFFLINE', '1')
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 GOLDEN_RELPATH = Path('compat') / 'pyskl_golden.pkl.gz'
