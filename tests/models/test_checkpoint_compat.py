@@ -125,3 +125,28 @@ def test_a_checkpoint_with_a_renamed_key_is_refused(tmp_path):
     torch.save(state, path)
     with pytest.raises(RuntimeError, match='vision_proj'):
         load_checkpoint(build('visece'), path, strict=True)
+
+
+SEEDED_VARIANTS = {
+    'visece': ('visece', {}),
+    'itm': ('itm', {}),
+    'itm_pt': ('itm', dict(proj_init='pytorch')),
+    'mo_random': ('mo', dict(queue_init='random')),
+    'pacl': ('pacl', {}),
+}
+
+
+@pytest.mark.parametrize('variant', sorted(SEEDED_VARIANTS))
+def test_a_seed_draws_the_weights_it_drew_before(variant):
+    """``tests/data/seeded_init_v1.pth`` holds weights of seed-0 builds of the code before the refactoring: the
+    build-then-initialise-once order must draw the random numbers in the same order."""
+    recorded = torch.load(os.path.join(DATA, 'seeded_init_v1.pth'), weights_only=True)
+    name, options = SEEDED_VARIANTS[variant]
+    cfg = copy.deepcopy(CONFIGS[name])
+    cfg.update(options)
+    torch.manual_seed(0)
+    state = build_model(cfg).state_dict()
+    keys = [key.split('/', 1)[1] for key in recorded if key.startswith(variant + '/')]
+    assert keys
+    for key in keys:
+        assert torch.equal(state[key], recorded[f'{variant}/{key}']), f'{variant}: {key} differs'
