@@ -130,6 +130,8 @@ class RecognizerVisece(ClassSubsetScoring, BaseRecognizer):
         imgs (Tensor): [B, num_clips, C, T, H, W]
         label (Tensor): [B] or [B, 1] class indices
         encode_video: [B, num_clips, C, T, H, W] -> [B * num_clips, embed_dim]
+        objective: imgs, frames [N, T', C_video], labels [N] (N = B * num_clips) -> dict of [] losses
+        clip_scores: frames [N, T', C_video] -> [N, L]
         forward_train output: dict(loss_cls=[], temp=[])
         forward_test output (ndarray): [B, L] (L class sentences; rows sum to 1 with 'prob')
     """
