@@ -115,9 +115,8 @@ def test_random_queue_init_gives_negatives_from_the_first_step():
     assert len(filled.video_queue) == 6 and len(empty.video_queue) == 0
     assert torch.all(filled.text_queue.labels() == -100)
     imgs, labels = clips(4, seed=2), torch.tensor([0, 1, 2, 1])
-    video_feat = filled.encode_video(imgs)
-    cols, col_labels = filled._columns(video_feat, labels, filled.video_queue)
-    assert cols.shape == (4 + 6, 8) and col_labels[4:].tolist() == [-100] * 6
+    queued, queued_labels = filled.video_queue.filled()  # the extra columns of the first step's loss
+    assert queued.shape == (6, 8) and queued_labels.tolist() == [-100] * 6
     loss_filled = filled(imgs, labels)['loss_cls']
     loss_empty = empty(imgs, labels)['loss_cls']
     assert not torch.allclose(loss_filled, loss_empty)  # the fillers enter the first step's softmax

@@ -6,6 +6,7 @@ import torch.nn as nn
 
 from ...utils.logger import get_root_logger
 from ..builder import BACKBONES
+from ..common.init import init_linear_layers
 from .resnet3d import ResNet3d, load_pretrained_weights
 from .resnet3d_slowonly import ResNet3dSlowOnly
 
@@ -77,10 +78,7 @@ class SlowOnlyFrameEncoder(nn.Module):
         ``pretrained`` if given."""
         if self.weight_init == 'kaiming':
             self.resnet.init_weights()
-            for module in self.modules():
-                if isinstance(module, nn.Linear):
-                    nn.init.normal_(module.weight, std=module.in_features**-0.5)
-                    nn.init.zeros_(module.bias)
+            init_linear_layers(self)
         if self.pretrained:
             self.load_pretrained(self.pretrained)
 

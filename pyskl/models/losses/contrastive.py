@@ -1,12 +1,13 @@
 """Soft-target video-text contrastive loss (ITC) with label-aware targets."""
-from typing import List, Optional, Union
+from typing import Optional, Union
 
 import torch
-import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ...utils.dist import is_distributed
 from ..builder import LOSSES
+from ..common.distributed import all_gather_no_grad, all_gather_with_grad
 
 
 def soft_target_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -24,66 +25,6 @@ def soft_target_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> to
                          f'{tuple(targets.shape)} differ in shape')
     log_prob = F.log_softmax(logits, dim=1)
     return -(targets.to(log_prob.dtype) * log_prob).sum(dim=1).mean()
-
-
-def _distributed() -> bool:
-    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
-
-
-def _gather_sizes(x: torch.Tensor) -> List[int]:
-    size = torch.tensor([x.shape[0]], dtype=torch.long, device=x.device)
-    sizes = [torch.zeros_like(size) for _ in range(dist.get_world_size())]
-    dist.all_gather(sizes, size)
-    return [int(s.item()) for s in sizes]
-
-
-def _all_gather_rows(x: torch.Tensor, sizes: List[int]) -> torch.Tensor:
-    """Concatenate the ``x`` of every rank along dim 0 (ranks may hold different numbers of rows)."""
-    longest = max(sizes)
-    padded = x.new_zeros((longest, ) + tuple(x.shape[1:]))
-    padded[:x.shape[0]] = x
-    parts = [torch.empty_like(padded) for _ in sizes]
-    dist.all_gather(parts, padded.contiguous())
-    return torch.cat([part[:size] for part, size in zip(parts, sizes)])
-
-
-class _AllGatherWithGrad(torch.autograd.Function):
-    """All-gather along dim 0; the backward pass sums the gradients of every rank and keeps the local rows.
-
-    With each rank minimising the loss of its own rows against the gathered columns, the local features then
-    receive the gradient of the sum of all ranks' losses, so the data-parallel average of the parameter
-    gradients equals the gradient of the loss over the whole global batch.
-    """
-
-    @staticmethod
-    def forward(ctx, x: torch.Tensor, sizes: List[int]) -> torch.Tensor:  # type: ignore[override]
-        ctx.sizes = sizes
-        ctx.rank = dist.get_rank()
-        return _all_gather_rows(x.detach(), sizes)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
-        grad = grad.contiguous().clone()
-        dist.all_reduce(grad)
-        start = sum(ctx.sizes[:ctx.rank])
-        return grad[start:start + ctx.sizes[ctx.rank]], None
-
-
-def all_gather_with_grad(x: torch.Tensor) -> torch.Tensor:
-    """[n_rank, ...] on every rank -> [sum of n_rank, ...], rank order; gradients flow back to every rank's rows.
-
-    Without an initialised process group (or with one process) ``x`` is returned as it is.
-    """
-    if not _distributed():
-        return x
-    return _AllGatherWithGrad.apply(x, _gather_sizes(x))
-
-
-def all_gather_no_grad(x: torch.Tensor) -> torch.Tensor:
-    """[n_rank, ...] on every rank -> [sum of n_rank, ...] in rank order, without gradient (e.g. labels)."""
-    if not _distributed():
-        return x
-    return _all_gather_rows(x.detach(), _gather_sizes(x))
 
 
 @LOSSES.register_module()
@@ -171,7 +112,7 @@ class SoftTargetContrastiveLoss(nn.Module):
                              f'{text_feat.shape[0]} sentences')
 
         all_video, all_text, all_labels, all_text_labels = video_feat, text_feat, labels, text_labels
-        if self.gather_distributed and _distributed():
+        if self.gather_distributed and is_distributed():
             all_video = all_gather_with_grad(video_feat)
             all_text = all_gather_with_grad(text_feat)
             all_labels = all_gather_no_grad(labels)

@@ -171,6 +171,27 @@ class BaseRecognizer(nn.Module, metaclass=ABCMeta):
         """Whether the recognizer has a neck."""
         return getattr(self, 'neck', None) is not None
 
+    def _check_imgs(self, imgs: torch.Tensor) -> None:
+        """Refuse anything but a batch of clips [B, num_clips, C, T, H, W]."""
+        if imgs.dim() != 6:
+            raise ValueError(f'{type(self).__name__} expects imgs of shape [B, num_clips, C, T, H, W], got '
+                             f'{tuple(imgs.shape)}; use FormatShape(input_format="NCTHW_Heatmap")')
+
+    def _check_labels(self, label: torch.Tensor) -> torch.Tensor:
+        """Labels [] / [B] / [B, 1] -> [B]; soft labels [B, num_classes] pass as they are. Subclasses check more."""
+        if label.dim() == 0:
+            return label.view(1)
+        return label.view(-1) if label.dim() == 2 and label.shape[1] == 1 else label
+
+    def _clip_labels(self, label: torch.Tensor, batch: int, num_clips: int) -> torch.Tensor:
+        """The labels of a batch of B samples -> one row per clip [B * num_clips, ...] (clips of a sample are
+        consecutive), checked by ``_check_labels`` and against the batch size."""
+        labels = self._check_labels(torch.as_tensor(label))
+        if labels.shape[0] != batch:
+            raise ValueError(f'{type(self).__name__}: label of shape {tuple(torch.as_tensor(label).shape)} does not '
+                             f'match the batch of {batch} samples')
+        return labels.repeat_interleave(num_clips, dim=0) if num_clips > 1 else labels
+
     def init_weights(self) -> None:
         """Initialise the backbone, neck and head (each through its own ``init_weights``)."""
         for name in ('backbone', 'neck', 'cls_head'):

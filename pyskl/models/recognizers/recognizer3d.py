@@ -12,8 +12,9 @@ from .base import BaseRecognizer
 class Recognizer3D(BaseRecognizer):
     """Recognizer for clip volumes, e.g. keypoint heatmaps.
 
-    Training flattens the clips of every sample into the batch and repeats each label per clip; testing
-    scores every clip and averages them per sample with ``test_cfg['average_clips']``.
+    Training flattens the clips of every sample into the batch and repeats each label per clip (the checks and the
+    repetition of :class:`BaseRecognizer`); testing scores every clip and averages them per sample with
+    ``test_cfg['average_clips']``.
 
     Args:
         backbone (dict): backbone config, e.g. ``dict(type='ResNet3dSlowOnly', ...)``.
@@ -25,23 +26,6 @@ class Recognizer3D(BaseRecognizer):
         label (Tensor): [B] or [B, 1] class indices (or [B, num_classes] soft labels)
         forward_test output (ndarray): [B, num_classes] (or [B, C'] pooled features with ``feat_ext``)
     """
-
-    @staticmethod
-    def _check_imgs(imgs: torch.Tensor) -> None:
-        if imgs.dim() != 6:
-            raise ValueError(f'Recognizer3D expects imgs of shape [B, num_clips, C, T, H, W], got '
-                             f'{tuple(imgs.shape)}; use FormatShape(input_format="NCTHW_Heatmap")')
-
-    def _clip_labels(self, label: torch.Tensor, batch: int, num_clips: int) -> torch.Tensor:
-        """Labels [B] / [B, 1] / [B, num_classes] -> one row per clip, keeping the batch axis for B == 1."""
-        if label.dim() == 0:
-            label = label.view(1)
-        if label.dim() == 2 and label.shape[1] == 1:
-            label = label.view(-1)
-        if label.shape[0] != batch:
-            raise ValueError(f'Recognizer3D: label of shape {tuple(label.shape)} does not match the batch of '
-                             f'{batch} samples')
-        return label.repeat_interleave(num_clips, dim=0) if num_clips > 1 else label
 
     def forward_train(self, imgs: torch.Tensor, label: torch.Tensor, **kwargs: Any) -> Dict[str, torch.Tensor]:
         """imgs [B, num_clips, C, T, H, W], label [B] -> dict(loss_cls, top1_acc, top5_acc)."""

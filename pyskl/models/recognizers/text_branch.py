@@ -7,6 +7,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ...utils.class_lists import check_class_list, load_class_list
+from ..common.init import init_linear_layers
 from ..text import MINILM_ALIASES, BertModel, build_text_encoder, build_tokenizer
 
 TextEncoderSpec = Union[Mapping[str, Any], nn.Module, None]
@@ -140,8 +141,7 @@ class ClassTextBranch(nn.Module):
 
     def init_weights(self) -> None:
         """Initialise ``text_proj``; the (pretrained) text encoder is left as it is."""
-        nn.init.normal_(self.text_proj.weight, std=self.text_proj.in_features**-0.5)
-        nn.init.zeros_(self.text_proj.bias)
+        init_linear_layers(self.text_proj)
         self.clear_cache()
 
     def train(self, mode: bool = True) -> 'ClassTextBranch':

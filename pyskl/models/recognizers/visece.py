@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from ..builder import RECOGNIZERS, build_backbone, build_loss
 from ..cnns.resnet3d import ResNet3d
 from ..cnns.visece_video import resnet_out_channels
+from ..common.init import init_linear_layers
 from .base import BaseRecognizer
 from .text_branch import ClassTextBranch, TextEncoderSpec
 from .zero_shot import ClassSubsetScoring
@@ -17,6 +18,8 @@ PROJ_MODES = ('frame', 'pool')
 EMBEDDERS = ('linear', 'mlp', 'mlp_relu')
 PROJ_INITS = ('normal', 'pytorch')
 TEMP_MIN, TEMP_MAX = 0.001, 0.5
+
+__all__ = ['RecognizerVisece', 'ResidualMLPEmbedder', 'build_embedder', 'init_linear_layers', 'video_encoder_channels']
 
 
 class ResidualMLPEmbedder(nn.Module):
@@ -58,15 +61,6 @@ def build_embedder(kind: str, in_channels: int, out_channels: int) -> nn.Module:
     raise ValueError(f'embedder={kind!r}: use one of {EMBEDDERS}')
 
 
-def init_linear_layers(module: nn.Module) -> None:
-    """Every Linear of ``module``: weight ~ normal(0, in_features**-0.5), zero bias."""
-    for layer in module.modules():
-        if isinstance(layer, nn.Linear):
-            nn.init.normal_(layer.weight, std=layer.in_features**-0.5)
-            if layer.bias is not None:
-                nn.init.zeros_(layer.bias)
-
-
 def video_encoder_channels(encoder: nn.Module) -> int:
     """Width of the per-frame features of a video encoder (``out_channels``, or a ResNet3d's output stage)."""
     channels = getattr(encoder, 'out_channels', None)
@@ -91,6 +85,18 @@ class RecognizerVisece(ClassSubsetScoring, BaseRecognizer):
     sentence: ``softmax(v @ t.T)`` over the classes, averaged over the clips (``test_cfg average_clips='prob'``,
     the default; ``'score'`` averages the cosine similarities). The sentence features are computed once per
     evaluation pass.
+
+    The template of the text recognizers (:class:`RecognizerViseceITM`, :class:`RecognizerViseceMo`,
+    :class:`RecognizerVisecePACL`): it owns the input checks, the per-clip labels, the temperature clamp, the video
+    embedding (:meth:`encode_video` takes the encoder and projection, so a momentum copy reuses it) and the order
+    *build everything, then initialise once*. A subclass supplies what differs:
+
+    - ``build_extra_modules()``: its own modules, built after the shared ones and before the single
+      :meth:`init_weights` call (its options are set as plain attributes before ``super().__init__``); a module
+      built here draws no random numbers (``torch.nn.utils.skip_init``): :meth:`init_weights` draws them;
+    - ``init_weights()``: ``super().init_weights()`` plus its own modules;
+    - ``objective(imgs, frames, labels)``: the training losses (the template adds ``temp``);
+    - ``clip_scores(frames)``: the per-clip class scores of testing, if not the cosine similarities.
 
     Parameter names: ``video_encoder.*``, ``vision_proj.*``, ``text_branch.text_encoder.*``,
     ``text_branch.text_proj.*``, ``temp``, so ``paramwise_cfg=dict(custom_keys={'text_encoder':
@@ -124,9 +130,13 @@ class RecognizerVisece(ClassSubsetScoring, BaseRecognizer):
         imgs (Tensor): [B, num_clips, C, T, H, W]
         label (Tensor): [B] or [B, 1] class indices
         encode_video: [B, num_clips, C, T, H, W] -> [B * num_clips, embed_dim]
+        objective: imgs, frames [N, T', C_video], labels [N] (N = B * num_clips) -> dict of [] losses
+        clip_scores: frames [N, T', C_video] -> [N, L]
         forward_train output: dict(loss_cls=[], temp=[])
         forward_test output (ndarray): [B, L] (L class sentences; rows sum to 1 with 'prob')
     """
+
+    default_loss: Dict[str, Any] = dict(type='SoftTargetContrastiveLoss')  # loss_cls when the config gives none
 
     def __init__(self,
                  video_encoder: Union[Mapping[str, Any], nn.Module],
@@ -169,8 +179,12 @@ class RecognizerVisece(ClassSubsetScoring, BaseRecognizer):
         if proj_init == 'pytorch':  # the text branch drew text_proj from its own init: back to PyTorch's
             self.text_branch.text_proj.reset_parameters()
         self.temp = nn.Parameter(torch.tensor(self.temp_init))
-        self.loss_cls = build_loss(dict(type='SoftTargetContrastiveLoss') if loss_cls is None else loss_cls)
+        self.loss_cls = build_loss(dict(self.default_loss) if loss_cls is None else loss_cls)
+        self.build_extra_modules()
         self.init_weights()
+
+    def build_extra_modules(self) -> None:
+        """Build the modules a subclass adds (none here); called once, before :meth:`init_weights`."""
 
     @property
     def num_classes(self) -> int:
@@ -211,22 +225,15 @@ class RecognizerVisece(ClassSubsetScoring, BaseRecognizer):
         with torch.no_grad():
             self.temp.clamp_(TEMP_MIN, TEMP_MAX)
 
-    def _check_imgs(self, imgs: torch.Tensor) -> None:
-        if imgs.dim() != 6:
-            raise ValueError(f'{type(self).__name__} expects imgs of shape [B, num_clips, C, T, H, W], got '
-                             f'{tuple(imgs.shape)}; use FormatShape(input_format="NCTHW_Heatmap")')
+    def _check_labels(self, label: torch.Tensor) -> torch.Tensor:
+        """Labels [B] / [B, 1] -> [B] class indices, each a row of the class list."""
+        return self.text_branch.check_labels(label)
 
-    def _clip_labels(self, label: torch.Tensor, batch: int, num_clips: int) -> torch.Tensor:
-        """Labels [B] / [B, 1] -> [B * num_clips] class indices, checked against the class list."""
-        labels = self.text_branch.check_labels(label)
-        if labels.shape[0] != batch:
-            raise ValueError(f'{type(self).__name__}: label of shape {tuple(torch.as_tensor(label).shape)} does not '
-                             f'match the batch of {batch} samples')
-        return labels.repeat_interleave(num_clips) if num_clips > 1 else labels
-
-    def extract_feat(self, imgs: torch.Tensor) -> torch.Tensor:
-        """Per-frame video features: clips [N, C, T, H, W] -> [N, T', C_video]."""
-        feat = self.video_encoder(imgs)
+    def extract_feat(self, imgs: torch.Tensor, encoder: Optional[nn.Module] = None) -> torch.Tensor:
+        """Per-frame video features: clips [N, C, T, H, W] -> [N, T', C_video], from ``encoder`` (default: the
+        video encoder; e.g. its momentum copy)."""
+        encoder = self.video_encoder if encoder is None else encoder
+        feat = encoder(imgs)
         if feat.dim() == 5:  # [N, C, T', H', W'] from a plain 3D backbone
             feat = feat.mean(dim=(3, 4)).transpose(1, 2)
         if feat.dim() != 3:
@@ -234,52 +241,75 @@ class RecognizerVisece(ClassSubsetScoring, BaseRecognizer):
                              f'{tuple(feat.shape)}; expected per-frame features [N, T, C]')
         return feat
 
-    def video_frame_features(self, imgs: torch.Tensor, chunk: Optional[int] = None) -> torch.Tensor:
+    def video_frame_features(self, imgs: torch.Tensor, chunk: Optional[int] = None,
+                             encoder: Optional[nn.Module] = None) -> torch.Tensor:
         """imgs [B, num_clips, C, T, H, W] -> per-frame features [B * num_clips, T', C_video]; ``chunk`` clips
         go through the encoder at a time (all at once when None)."""
         self._check_imgs(imgs)
         flat = imgs.reshape((-1, ) + tuple(imgs.shape[2:]))
         if chunk is None:
-            return self.extract_feat(flat)
-        return torch.cat([self.extract_feat(flat[i:i + chunk]) for i in range(0, flat.shape[0], chunk)])
+            return self.extract_feat(flat, encoder)
+        return torch.cat([self.extract_feat(flat[i:i + chunk], encoder) for i in range(0, flat.shape[0], chunk)])
 
-    def embed_video(self, frames: torch.Tensor, normalize: bool = True) -> torch.Tensor:
-        """Per-frame features [N, T', C_video] -> clip embeddings [N, embed_dim] (L2-normalised)."""
+    def embed_video(self, frames: torch.Tensor, normalize: bool = True, proj: Optional[nn.Module] = None) -> \
+            torch.Tensor:
+        """Per-frame features [N, T', C_video] -> clip embeddings [N, embed_dim] (L2-normalised), through ``proj``
+        (default: ``vision_proj``) as ``proj_mode`` says."""
+        proj = self.vision_proj if proj is None else proj
         if self.proj_mode == 'frame':
-            feat = self.vision_proj(frames).mean(dim=1)
+            feat = proj(frames).mean(dim=1)
         else:
-            feat = self.vision_proj(frames.mean(dim=1))
+            feat = proj(frames.mean(dim=1))
         return F.normalize(feat, dim=-1) if normalize else feat
 
-    def encode_video(self, imgs: torch.Tensor) -> torch.Tensor:
-        """imgs [B, num_clips, C, T, H, W] -> normalised clip embeddings [B * num_clips, embed_dim]."""
-        return self.embed_video(self.video_frame_features(imgs))
+    def encode_video(self, imgs: torch.Tensor, encoder: Optional[nn.Module] = None,
+                     proj: Optional[nn.Module] = None) -> torch.Tensor:
+        """imgs [B, num_clips, C, T, H, W] -> normalised clip embeddings [B * num_clips, embed_dim], through
+        ``encoder`` and ``proj`` (default: the video encoder and ``vision_proj``)."""
+        return self.embed_video(self.video_frame_features(imgs, encoder=encoder), proj=proj)
 
     def encode_text(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """Token ids [N, M] and mask [N, M] -> normalised sentence embeddings [N, embed_dim]."""
         return self.text_branch.encode_text(input_ids, attention_mask)
 
+    def objective(self, imgs: torch.Tensor, frames: torch.Tensor, labels: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """The training losses of a checked batch: the contrastive ``loss_cls`` of the clips and their class
+        sentences.
+
+        Args:
+            imgs (Tensor): [B, num_clips, C, T, H, W] the batch (for a subclass that runs other encoders on it).
+            frames (Tensor): [B * num_clips, T', C_video] the per-frame features of the clips.
+            labels (Tensor): [B * num_clips] the class of every clip, on the device of ``frames``.
+        """
+        video_feat = self.embed_video(frames)
+        text_feat = self.text_branch.label_text_features(labels)
+        return dict(loss_cls=self.loss_cls(video_feat, text_feat, labels, self.temp))
+
     def forward_train(self, imgs: torch.Tensor, label: torch.Tensor, **kwargs: Any) -> Dict[str, torch.Tensor]:
-        """imgs [B, num_clips, C, T, H, W], label [B] -> dict(loss_cls, temp)."""
+        """imgs [B, num_clips, C, T, H, W], label [B] -> the losses of :meth:`objective` and ``temp``."""
         self._check_imgs(imgs)
         batch, num_clips = imgs.shape[:2]
         labels = self._clip_labels(label, batch, num_clips)
         self.clamp_temp()
-        video_feat = self.encode_video(imgs)
-        text_feat = self.text_branch.label_text_features(labels)
-        loss = self.loss_cls(video_feat, text_feat, labels.to(video_feat.device), self.temp)
-        return dict(loss_cls=loss, temp=self.temp.detach().clone())
+        frames = self.video_frame_features(imgs)
+        losses = self.objective(imgs, frames, labels.to(frames.device))
+        losses['temp'] = self.temp.detach().clone()
+        return losses
+
+    def clip_scores(self, frames: torch.Tensor) -> torch.Tensor:
+        """Test scores of every clip against every class sentence: per-frame features [N, T', C_video] -> [N, L]
+        cosine similarities."""
+        return self.embed_video(frames) @ self.text_branch.class_text_features().t()
 
     def forward_test(self, imgs: torch.Tensor, **kwargs: Any) -> np.ndarray:
-        """imgs [B, num_clips, C, T, H, W] -> class scores [B, L] averaged over the clips (numpy); with
+        """imgs [B, num_clips, C, T, H, W] -> :meth:`clip_scores` averaged over the clips [B, L] (numpy); with
         ``test_cfg feat_ext=True`` the clip-averaged video embeddings [B, embed_dim]."""
         self._check_imgs(imgs)
         batch, num_clips = imgs.shape[:2]
         chunk = None if self.max_testing_views is None else int(self.max_testing_views)
-        video_feat = self.embed_video(self.video_frame_features(imgs, chunk))
+        frames = self.video_frame_features(imgs, chunk)
         if self.feat_ext:
-            return video_feat.reshape(batch, num_clips, -1).mean(dim=1).detach().cpu().numpy()
-        text_feat = self.text_branch.class_text_features()
+            return self.embed_video(frames).reshape(batch, num_clips, -1).mean(dim=1).detach().cpu().numpy()
         # average_clip('prob') takes the softmax over the classes, then the mean over the clips
-        scores = self.average_clip(video_feat @ text_feat.t(), num_clips)
+        scores = self.average_clip(self.clip_scores(frames), num_clips)
         return scores.detach().cpu().numpy()

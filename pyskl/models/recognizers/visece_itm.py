@@ -3,8 +3,10 @@ from typing import Any, Dict, Mapping, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
+from torch.nn.utils import skip_init
 
 from ..builder import RECOGNIZERS, build_loss
+from ..common.init import init_linear_layers
 from ..losses.itm import HardNegativeSampler
 from .text_branch import TextEncoderSpec
 from .visece import RecognizerVisece
@@ -66,10 +68,16 @@ class RecognizerViseceITM(RecognizerVisece):
                  text_encoder_init: Optional[str] = 'bert-base-uncased',
                  text_lists: Union[str, Sequence[str]] = 'lists/ntu60.csv',
                  **kwargs: Any):
+        # read by build_extra_modules, which the template calls once the text and video encoders exist
+        self._itm_options = dict(itm_dim=itm_dim, loss_itm=loss_itm, text_encoder_init=text_encoder_init)
         super().__init__(video_encoder=video_encoder, text_encoder=text_encoder, embed_dim=embed_dim,
                          frozen_bert=frozen_bert, text_encoder_init=text_encoder_init, text_lists=text_lists,
                          **kwargs)
+
+    def build_extra_modules(self) -> None:
+        """Check that the text encoder can cross-attend to the video features; build ``itm_head`` and the loss."""
         name = type(self).__name__
+        options = self.__dict__.pop('_itm_options')
         config = getattr(self.text_encoder, 'config', None)
         if not getattr(self.text_encoder, 'has_cross_attention', False):
             raise ValueError(f'{name} needs a text encoder with cross-attention layers: give text_encoder='
@@ -82,26 +90,25 @@ class RecognizerViseceITM(RecognizerVisece):
                              f'frame; set the text encoder config encoder_width={self.video_channels} (or the video '
                              f'encoder output_channels={encoder_width})')
         hidden = int(self.text_encoder.hidden_size)
+        itm_dim = options['itm_dim']
         if itm_dim is not None and int(itm_dim) != hidden:
-            raise ValueError(f'{name}: itm_dim={itm_dim} but the text encoder (text_encoder_init='
-                             f'{text_encoder_init!r}) has hidden size {hidden}; set itm_dim={hidden} or leave it None')
+            raise ValueError(f"{name}: itm_dim={itm_dim} but the text encoder (text_encoder_init="
+                             f"{options['text_encoder_init']!r}) has hidden size {hidden}; set itm_dim={hidden} or "
+                             'leave it None')
         self.itm_dim = hidden
-        self.itm_head = nn.Linear(hidden, 2)
+        self.itm_head = skip_init(nn.Linear, hidden, 2)  # init_weights draws its weights
         self.hard_negatives = HardNegativeSampler()
+        loss_itm = options['loss_itm']
         self.loss_itm = build_loss(dict(type='ITMLoss') if loss_itm is None else loss_itm)
-        self._init_itm_head()
-
-    def _init_itm_head(self) -> None:
-        if self.proj_init == 'pytorch':
-            return  # nn.Linear's own init, as the original code
-        nn.init.normal_(self.itm_head.weight, std=self.itm_head.in_features**-0.5)
-        nn.init.zeros_(self.itm_head.bias)
 
     def init_weights(self) -> None:
-        """Initialise what :meth:`RecognizerVisece.init_weights` does, and the ITM head."""
+        """Initialise what :meth:`RecognizerVisece.init_weights` does, then the ITM head: PyTorch's Linear init,
+        redrawn from normal(0, in_features**-0.5) with ``proj_init='normal'`` (both draws, in this order, so a
+        seed gives the weights it always gave)."""
         super().init_weights()
-        if hasattr(self, 'itm_head'):
-            self._init_itm_head()
+        self.itm_head.reset_parameters()
+        if self.proj_init == 'normal':
+            init_linear_layers(self.itm_head)
 
     def matching_logits(self, frames: torch.Tensor, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> \
             torch.Tensor:
@@ -148,18 +155,11 @@ class RecognizerViseceITM(RecognizerVisece):
         loss, accuracy = self.loss_itm(logits, targets, weight)
         return dict(loss_itm=loss, acc_itm=accuracy)
 
-    def forward_train(self, imgs: torch.Tensor, label: torch.Tensor, **kwargs: Any) -> Dict[str, torch.Tensor]:
-        """imgs [B, num_clips, C, T, H, W], label [B] -> dict(loss_cls, loss_itm, acc_itm, temp)."""
-        self._check_imgs(imgs)
-        batch, num_clips = imgs.shape[:2]
-        labels = self._clip_labels(label, batch, num_clips)
-        self.clamp_temp()
-        frames = self.video_frame_features(imgs)
+    def objective(self, imgs: torch.Tensor, frames: torch.Tensor, labels: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """``loss_cls`` (contrastive), ``loss_itm`` and ``acc_itm`` of a batch (arguments: see
+        :meth:`RecognizerVisece.objective`)."""
         video_feat = self.embed_video(frames)
-        labels = labels.to(video_feat.device)
         text_feat = self.text_branch.label_text_features(labels)
-        loss_cls = self.loss_cls(video_feat, text_feat, labels, self.temp)
-        losses = dict(loss_cls=loss_cls)
+        losses = dict(loss_cls=self.loss_cls(video_feat, text_feat, labels, self.temp))
         losses.update(self.itm_losses(frames, video_feat, text_feat, labels))
-        losses['temp'] = self.temp.detach().clone()
         return losses

@@ -6,8 +6,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..builder import RECOGNIZERS
-from ..common.momentum import FeatureQueue, MomentumCopy, distillation_targets
-from ..losses.contrastive import SoftTargetContrastiveLoss, all_gather_no_grad, soft_target_cross_entropy
+from ..common.distributed import all_gather_no_grad
+from ..common.momentum import FeatureQueue, MomentumCopy
+from ..losses.contrastive import SoftTargetContrastiveLoss
+from ..losses.distillation import MomentumDistillationLoss
 from .text_branch import TextEncoderSpec
 from .visece import RecognizerVisece
 
@@ -55,22 +57,14 @@ class RecognizerViseceMo(RecognizerVisece):
     and restored with checkpoints) but never in ``parameters()``, so no optimizer or ``paramwise_cfg`` group sees
     them. With ``frozen_bert=True`` the text encoder does not change and the online one serves both roles.
 
-    Each step, with ``v``/``t`` the online normalised features of the clips and of their class sentences and
-    ``v_m``/``t_m`` the momentum ones (all [N, D]), and the queues of earlier momentum features
-    (:class:`FeatureQueue`, ``queue_size`` slots each, with labels; empty slots are left out)::
-
-        text_cols = [t_m; text queue]      video_cols = [v_m; video queue]
-        logits_v2t = v @ text_cols.T / temp            logits_t2v = t @ video_cols.T / temp
-        targets_v2t = alpha * softmax(v_m @ text_cols.T / temp) + (1 - alpha) * same_label(labels, text_cols)
-        targets_t2v = alpha * softmax(t_m @ video_cols.T / temp) + (1 - alpha) * same_label(labels, video_cols)
-        loss_cls = (CE(logits_v2t, targets_v2t) + CE(logits_t2v, targets_t2v)) / 2 * loss_weight
-
-    where ``same_label`` is the mask of the columns with the row's label (queued entries included), each row
-    normalised to sum 1. Then ``v_m``, ``t_m`` and the labels enter the queues; under DDP they are first gathered
-    from every rank, so all ranks hold the same queues. ``alpha`` can ramp up linearly over the first
-    ``alpha_warmup_iters`` steps (ALBEF ramps it over the first epoch). Outside train mode (e.g. a ``val``
-    workflow) the loss is computed without updating the copies or the queues. Testing uses the online model
-    (:meth:`RecognizerVisece.forward_test`).
+    Each step, ``loss_cls`` (:class:`MomentumDistillationLoss`, whose docstring gives the formula) contrasts the
+    online features of the clips and of their class sentences with the momentum ones and with the queues of
+    earlier momentum features (:class:`FeatureQueue`, ``queue_size`` slots each, with labels; empty slots are left
+    out), the targets mixing the momentum model's similarities (weight ``alpha``) with the same-label mask. Then
+    the momentum features and the labels enter the queues; under DDP they are first gathered from every rank, so
+    all ranks hold the same queues. ``alpha`` can ramp up linearly over the first ``alpha_warmup_iters`` steps
+    (ALBEF ramps it over the first epoch). Outside train mode (e.g. a ``val`` workflow) the loss is computed
+    without updating the copies or the queues. Testing uses the online model (:meth:`RecognizerVisece.forward_test`).
 
     ``queue_init='empty'`` (default) starts the queues empty: the first steps contrast with the batch only.
     ``'random'`` starts them full of random unit vectors labelled -100, negatives of every clip from the first step
@@ -88,7 +82,9 @@ class RecognizerViseceMo(RecognizerVisece):
         queue_init (str): ``'empty'`` or ``'random'`` (random unit vectors labelled -100, the original code's).
         **kwargs: the other arguments of :class:`RecognizerVisece` (``embed_dim``, ``frozen_bert``,
             ``text_encoder_init``, ``text_lists``, ``num_classes``, ``max_length``, ``proj_mode``, ``embedder``,
-            ``temp``, ``loss_cls`` (its ``loss_weight`` applies), ``tokenizer``, ``train_cfg``, ``test_cfg``).
+            ``temp``, ``loss_cls``, ``tokenizer``, ``train_cfg``, ``test_cfg``). ``loss_cls`` defaults to
+            ``dict(type='MomentumDistillationLoss')``; a ``SoftTargetContrastiveLoss`` config (as written for
+            :class:`RecognizerVisece`) becomes a ``MomentumDistillationLoss`` with its ``loss_weight``.
 
     Shapes:
         imgs (Tensor): [B, num_clips, C, T, H, W]
@@ -99,6 +95,8 @@ class RecognizerViseceMo(RecognizerVisece):
         forward_train output: dict(loss_cls=[], temp=[], alpha=[])
         forward_test output (ndarray): [B, L]
     """
+
+    default_loss = dict(type='MomentumDistillationLoss')
 
     def __init__(self,
                  video_encoder: Union[Mapping[str, Any], nn.Module],
@@ -112,8 +110,6 @@ class RecognizerViseceMo(RecognizerVisece):
         name = type(self).__name__
         if queue_init not in QUEUE_INITS:
             raise ValueError(f'{name} queue_init={queue_init!r}: use one of {QUEUE_INITS}')
-        self.queue_init = queue_init  # a plain attribute: nn.Module allows it before __init__
-        super().__init__(video_encoder, text_encoder, **kwargs)
         if not 0.0 <= float(momentum) < 1.0:
             raise ValueError(f'{name} momentum={momentum}: use a value in [0, 1), e.g. 0.995')
         if not 0.0 <= float(alpha) <= 1.0:
@@ -122,23 +118,31 @@ class RecognizerViseceMo(RecognizerVisece):
             raise ValueError(f'{name} queue_size={queue_size}: use a positive number of slots, e.g. 4096')
         if int(alpha_warmup_iters) < 0:
             raise ValueError(f'{name} alpha_warmup_iters={alpha_warmup_iters}: use 0 (no ramp) or more')
-        if getattr(self.loss_cls, 'gather_distributed', False):
-            raise ValueError(f'{name}: loss_cls gather_distributed=True does not apply (the queues hold the momentum '
-                             'features of every rank); drop it from loss_cls')
+        # plain attributes (nn.Module allows them before __init__), read by build_extra_modules and init_weights
+        self.queue_init = queue_init
         self.momentum = float(momentum)
         self.queue_size = int(queue_size)
         self.alpha = float(alpha)
         self.alpha_warmup_iters = int(alpha_warmup_iters)
+        super().__init__(video_encoder, text_encoder, **kwargs)
 
+    def build_extra_modules(self) -> None:
+        """The momentum copies, the two queues and the update count; ``loss_cls`` as a
+        :class:`MomentumDistillationLoss`."""
+        if isinstance(self.loss_cls, SoftTargetContrastiveLoss):  # configs written for RecognizerVisece
+            if self.loss_cls.gather_distributed:
+                raise ValueError(f'{type(self).__name__}: loss_cls gather_distributed=True does not apply (the '
+                                 'queues hold the momentum features of every rank); drop it from loss_cls')
+            self.loss_cls = MomentumDistillationLoss(loss_weight=self.loss_cls.loss_weight)
+        elif not isinstance(self.loss_cls, MomentumDistillationLoss):
+            raise TypeError(f'{type(self).__name__} loss_cls is a {type(self.loss_cls).__name__}; use '
+                            "dict(type='MomentumDistillationLoss', loss_weight=...) (or leave loss_cls out)")
         self.video_encoder_m = MomentumCopy(self.video_encoder, self.momentum)
         self.vision_proj_m = MomentumCopy(self.vision_proj, self.momentum)
         self.text_encoder_m = None if self.text_branch.frozen_bert else MomentumCopy(self.text_encoder, self.momentum)
         self.text_proj_m = MomentumCopy(self.text_proj, self.momentum)
         self.video_queue = FeatureQueue(self.queue_size, self.embed_dim)
         self.text_queue = FeatureQueue(self.queue_size, self.embed_dim)
-        if self.queue_init == 'random':
-            self.video_queue.fill_random()
-            self.text_queue.fill_random()
         self.register_buffer('num_updates', torch.zeros((), dtype=torch.long))
         self.register_load_state_dict_pre_hook(_complete_momentum_state)
 
@@ -162,24 +166,15 @@ class RecognizerViseceMo(RecognizerVisece):
         """Initialise the online model (see :class:`RecognizerVisece`), copy it into the momentum model and start
         the queues as ``queue_init`` says."""
         super().init_weights()
-        if hasattr(self, 'num_updates'):  # not yet during RecognizerVisece.__init__
-            self.momentum_update(0.0)
-            for queue in (self.video_queue, self.text_queue):
-                queue.fill_random() if self.queue_init == 'random' else queue.reset()
-            self.num_updates.zero_()
+        self.momentum_update(0.0)
+        for queue in (self.video_queue, self.text_queue):
+            queue.fill_random() if self.queue_init == 'random' else queue.reset()
+        self.num_updates.zero_()
 
     @torch.no_grad()
     def encode_video_momentum(self, imgs: torch.Tensor) -> torch.Tensor:
         """Momentum clip embeddings: imgs [B, num_clips, C, T, H, W] -> [B * num_clips, embed_dim] (normalised)."""
-        self._check_imgs(imgs)
-        feat = self.video_encoder_m(imgs.reshape((-1, ) + tuple(imgs.shape[2:])))
-        if feat.dim() == 5:  # [N, C, T', H', W'] from a plain 3D backbone
-            feat = feat.mean(dim=(3, 4)).transpose(1, 2)
-        if self.proj_mode == 'frame':
-            feat = self.vision_proj_m(feat).mean(dim=1)
-        else:
-            feat = self.vision_proj_m(feat.mean(dim=1))
-        return F.normalize(feat, dim=-1)
+        return self.encode_video(imgs, self.video_encoder_m, self.vision_proj_m)
 
     @torch.no_grad()
     def encode_text_momentum(self, labels: torch.Tensor) -> torch.Tensor:
@@ -198,56 +193,30 @@ class RecognizerViseceMo(RecognizerVisece):
 
     # ------------------------------------------------------------------ training
 
-    @staticmethod
-    def _columns(batch_feat: torch.Tensor, labels: torch.Tensor, queue: FeatureQueue) -> \
-            Tuple[torch.Tensor, torch.Tensor]:
-        """[batch momentum features; filled queue slots] and their labels: [N + K, D], [N + K]."""
-        queued, queued_labels = queue.filled()
-        feats = torch.cat([batch_feat, queued.to(device=batch_feat.device, dtype=batch_feat.dtype)])
-        return feats, torch.cat([labels, queued_labels.to(labels.device)])
-
-    def forward_train(self, imgs: torch.Tensor, label: torch.Tensor, **kwargs: Any) -> Dict[str, torch.Tensor]:
-        """imgs [B, num_clips, C, T, H, W], label [B] -> dict(loss_cls, temp, alpha)."""
-        self._check_imgs(imgs)
-        batch, num_clips = imgs.shape[:2]
-        labels = self._clip_labels(label, batch, num_clips)
-        self.clamp_temp()
-        video_feat = self.encode_video(imgs)
-        labels = labels.to(video_feat.device)
+    def objective(self, imgs: torch.Tensor, frames: torch.Tensor, labels: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """The distilled ``loss_cls`` and ``alpha`` of a batch (arguments: see :meth:`RecognizerVisece.objective`);
+        in train mode, the momentum step before and the queue update after."""
+        video_feat = self.embed_video(frames)
         text_feat = self.text_branch.label_text_features(labels)
         alpha = self.current_alpha()
-
         with torch.no_grad():
             if self.training:
                 # the first step aligns the copies with the (DDP-synchronised) online weights
                 self.momentum_update(0.0 if int(self.num_updates) == 0 else None)
             video_feat_m = self.encode_video_momentum(imgs)
             text_feat_m = self.encode_text_momentum(labels)
-            text_cols, text_col_labels = self._columns(text_feat_m, labels, self.text_queue)
-            video_cols, video_col_labels = self._columns(video_feat_m, labels, self.video_queue)
-            temp = self.temp.detach()
-            dtype = torch.promote_types(video_feat.dtype, torch.float32)
-            targets_v2t = distillation_targets(
-                video_feat_m @ text_cols.t() / temp,
-                SoftTargetContrastiveLoss.get_targets(labels, text_col_labels, dtype), alpha)
-            targets_t2v = distillation_targets(
-                text_feat_m @ video_cols.t() / temp,
-                SoftTargetContrastiveLoss.get_targets(labels, video_col_labels, dtype), alpha)
-
-        logits_v2t = video_feat @ text_cols.t().to(video_feat.dtype) / self.temp
-        logits_t2v = text_feat @ video_cols.t().to(text_feat.dtype) / self.temp
-        loss = (soft_target_cross_entropy(logits_v2t, targets_v2t) +
-                soft_target_cross_entropy(logits_t2v, targets_t2v)) / 2
-        loss = loss * getattr(self.loss_cls, 'loss_weight', 1.0)
-
+        video_queue, video_queue_labels = self.video_queue.filled()
+        text_queue, text_queue_labels = self.text_queue.filled()
+        loss = self.loss_cls(video_feat, text_feat, video_feat_m, text_feat_m, labels, self.temp, alpha,
+                             video_queue=video_queue, video_queue_labels=video_queue_labels, text_queue=text_queue,
+                             text_queue_labels=text_queue_labels)
         if self.training:
             with torch.no_grad():
                 all_labels = all_gather_no_grad(labels)
                 self.video_queue.enqueue(all_gather_no_grad(video_feat_m), all_labels)
                 self.text_queue.enqueue(all_gather_no_grad(text_feat_m), all_labels)
                 self.num_updates += 1
-        return dict(loss_cls=loss, temp=self.temp.detach().clone(),
-                    alpha=torch.tensor(alpha, device=loss.device))
+        return dict(loss_cls=loss, alpha=torch.tensor(alpha, device=loss.device))
 
     def extra_repr(self) -> str:
         return (f'momentum={self.momentum}, queue_size={self.queue_size}, alpha={self.alpha}, '

@@ -1,10 +1,8 @@
 """RecognizerVisecePACL: every class sentence pools the frames of a clip that resemble it (PACL-style)."""
 from typing import Any, Dict, Mapping, Optional, Sequence, Union
 
-import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from ..builder import RECOGNIZERS
 from ..common.alignment import FrameTextAlignment
@@ -78,21 +76,19 @@ class RecognizerVisecePACL(RecognizerVisece):
                             'proj_mode')
         if loss_cls is None:
             loss_cls = dict(type='CrossEntropyLoss' if train_mode == 'all_class' else 'SoftTargetContrastiveLoss')
+        self.train_mode = train_mode  # a plain attribute, set before the template builds the modules
+        self._alignment_options = dict(weight_fn=weight_fn, weight_on=weight_on)
         super().__init__(video_encoder=video_encoder, text_encoder=text_encoder, embed_dim=embed_dim,
                          frozen_bert=frozen_bert, text_encoder_init=text_encoder_init, text_lists=text_lists,
                          embedder=embedder, loss_cls=loss_cls, **kwargs)
-        self.train_mode = train_mode
-        self.alignment = FrameTextAlignment(weight_fn=weight_fn, weight_on=weight_on)
+
+    def build_extra_modules(self) -> None:
+        """The per-sentence frame pooling (no parameters)."""
+        self.alignment = FrameTextAlignment(**self.__dict__.pop('_alignment_options'))
 
     def frame_embeddings(self, imgs: torch.Tensor, chunk: Optional[int] = None) -> torch.Tensor:
         """imgs [B, num_clips, C, T, H, W] -> embedded frames [B * num_clips, T', embed_dim] (not normalised)."""
         return self.vision_proj(self.video_frame_features(imgs, chunk))
-
-    def embed_video(self, frames: torch.Tensor, normalize: bool = True) -> torch.Tensor:
-        """Per-frame features [N, T', C] -> the sentence-independent clip embedding [N, embed_dim]: the mean of the
-        embedded frames (the input of the per-class pooling, averaged uniformly)."""
-        feat = self.vision_proj(frames).mean(dim=1)
-        return F.normalize(feat, dim=-1) if normalize else feat
 
     def class_scores(self, frames: torch.Tensor, text_feat: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Aligned cosine score of every clip with every class sentence: [N, T', D] -> [N, L]."""
@@ -100,35 +96,19 @@ class RecognizerVisecePACL(RecognizerVisece):
             text_feat = self.text_branch.class_text_features()
         return self.alignment(frames, text_feat)
 
-    def forward_train(self, imgs: torch.Tensor, label: torch.Tensor, **kwargs: Any) -> Dict[str, torch.Tensor]:
-        """imgs [B, num_clips, C, T, H, W], label [B] -> dict(loss_cls, temp)."""
-        self._check_imgs(imgs)
-        batch, num_clips = imgs.shape[:2]
-        labels = self._clip_labels(label, batch, num_clips)
-        self.clamp_temp()
-        frames = self.frame_embeddings(imgs)
-        labels = labels.to(frames.device)
+    def objective(self, imgs: torch.Tensor, frames: torch.Tensor, labels: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """``loss_cls`` of a batch as ``train_mode`` says (arguments: see :meth:`RecognizerVisece.objective`)."""
+        frames = self.vision_proj(frames)
         if self.train_mode == 'all_class':
             logits = self.class_scores(frames, self.text_branch.class_text_features()) / self.temp
-            loss = self.loss_cls(logits, labels)
-        else:
-            text_feat = self.text_branch.label_text_features(labels)
-            video_feat = self.alignment.pool_pairs(frames, text_feat)
-            loss = self.loss_cls(video_feat, text_feat, labels, self.temp)
-        return dict(loss_cls=loss, temp=self.temp.detach().clone())
+            return dict(loss_cls=self.loss_cls(logits, labels))
+        text_feat = self.text_branch.label_text_features(labels)
+        video_feat = self.alignment.pool_pairs(frames, text_feat)
+        return dict(loss_cls=self.loss_cls(video_feat, text_feat, labels, self.temp))
 
-    def forward_test(self, imgs: torch.Tensor, **kwargs: Any) -> np.ndarray:
-        """imgs [B, num_clips, C, T, H, W] -> class scores [B, L] averaged over the clips (numpy); with
-        ``test_cfg feat_ext=True`` the clip-averaged embeddings [B, embed_dim]."""
-        self._check_imgs(imgs)
-        batch, num_clips = imgs.shape[:2]
-        chunk = None if self.max_testing_views is None else int(self.max_testing_views)
-        frames = self.frame_embeddings(imgs, chunk)
-        if self.feat_ext:
-            feat = F.normalize(frames.mean(dim=1), dim=-1)
-            return feat.reshape(batch, num_clips, -1).mean(dim=1).detach().cpu().numpy()
-        scores = self.average_clip(self.class_scores(frames), num_clips)
-        return scores.detach().cpu().numpy()
+    def clip_scores(self, frames: torch.Tensor) -> torch.Tensor:
+        """Test scores: per-frame features [N, T', C] -> aligned cosine scores [N, L] (see :meth:`class_scores`)."""
+        return self.class_scores(self.vision_proj(frames))
 
     def extra_repr(self) -> str:
         return f'train_mode={self.train_mode!r}'
