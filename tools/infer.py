@@ -40,7 +40,7 @@ def main(argv=None) -> list:
     args = parse_args(argv)
     from pyskl.apis import inference_recognizer, init_recognizer
     from pyskl.apis.inference import class_names_of
-    from pyskl.utils.visualization import check_new_files, select_samples, write_json
+    from pyskl.visualization import check_new_files, select_samples, write_json
 
     if args.out:
         if osp.splitext(args.out)[1].lower() != '.json':

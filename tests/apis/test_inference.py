@@ -16,7 +16,7 @@ from pyskl.apis import inference_recognizer, init_recognizer  # noqa: E402
 from pyskl.apis.inference import class_names_of, sample_scores  # noqa: E402
 from pyskl.apis.test import single_gpu_test  # noqa: E402
 from pyskl.apis.train import build_test_loader  # noqa: E402
-from pyskl.utils.visualization import load_pose_samples  # noqa: E402
+from pyskl.visualization import load_pose_samples  # noqa: E402
 
 
 @pytest.fixture(scope='module')

@@ -11,7 +11,7 @@ from analysis_helpers import load_tool, read_png, shared_tiny_run
 
 from pyskl.apis import inference_recognizer, init_recognizer
 from pyskl.apis.inference import class_names_of, prepare_sample
-from pyskl.utils.visualization import load_pose_samples
+from pyskl.visualization import load_pose_samples
 
 
 @pytest.fixture(scope='module')

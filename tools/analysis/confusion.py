@@ -45,7 +45,7 @@ def confusion_summary(scores: np.ndarray, labels: np.ndarray, names, pairs: int 
 
 
 def plot_confusion(summary: dict, out_png: str, title: str) -> None:
-    from pyskl.utils.visualization import pyplot, save_figure
+    from pyskl.visualization import pyplot, save_figure
     plt = pyplot()
     matrix = np.asarray(summary['normalized'])
     names = summary['class_names']
@@ -82,8 +82,8 @@ def main(argv=None) -> dict:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={}, help='override config entries')
     args = parser.parse_args(argv)
     from pyskl.apis.inference import load_config
-    from pyskl.utils.visualization import check_new_files, write_csv, write_json
-    from pyskl.utils.visualization.labels import class_names, load_scores, test_labels
+    from pyskl.visualization import check_new_files, write_csv, write_json
+    from pyskl.visualization.labels import class_names, load_scores, test_labels
 
     out_dir = args.out_dir or osp.dirname(osp.abspath(args.scores))
     outputs = [osp.join(out_dir, f'confusion.{ext}') for ext in ('png', 'csv', 'json')]

@@ -79,7 +79,7 @@ def class_similarity(feats: np.ndarray, labels: np.ndarray, sentences: np.ndarra
 
 
 def plot_map(xy_clips, labels, xy_text, names, out_png, title) -> None:
-    from pyskl.utils.visualization import pyplot, save_figure
+    from pyskl.visualization import pyplot, save_figure
     plt = pyplot()
     cmap = plt.get_cmap('tab20')
     fig, ax = plt.subplots(figsize=(9, 7))
@@ -97,7 +97,7 @@ def plot_map(xy_clips, labels, xy_text, names, out_png, title) -> None:
 
 
 def plot_similarity(table, names, out_png, title) -> None:
-    from pyskl.utils.visualization import pyplot, save_figure
+    from pyskl.visualization import pyplot, save_figure
     plt = pyplot()
     size = max(6.0, 0.45 * len(names) + 3)
     fig, ax = plt.subplots(figsize=(size + 1.5, size))
@@ -129,8 +129,8 @@ def main(argv=None) -> dict:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={}, help='override config entries')
     args = parser.parse_args(argv)
     from pyskl.apis.inference import init_recognizer
-    from pyskl.utils.visualization import check_new_files, write_csv
-    from pyskl.utils.visualization.labels import class_names
+    from pyskl.visualization import check_new_files, write_csv
+    from pyskl.visualization.labels import class_names
 
     out_dir = args.out_dir or osp.join(osp.dirname(osp.abspath(args.checkpoint)), 'analysis')
     outputs = {name: osp.join(out_dir, name) for name in ('embeddings.png', 'embeddings.csv', 'similarity.png',

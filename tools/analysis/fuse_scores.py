@@ -42,7 +42,7 @@ def metrics(scores: np.ndarray, labels: np.ndarray) -> dict:
 
 
 def plot_fusion(table: dict, out_png: str) -> None:
-    from pyskl.utils.visualization import pyplot, save_figure
+    from pyskl.visualization import pyplot, save_figure
     plt = pyplot()
     names = list(table)
     keys = list(next(iter(table.values())))
@@ -75,8 +75,8 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     from pyskl.apis.inference import load_config
     from pyskl.datasets import PoseDataset
-    from pyskl.utils.visualization import check_new_files, write_json
-    from pyskl.utils.visualization.labels import load_scores, test_labels
+    from pyskl.visualization import check_new_files, write_json
+    from pyskl.visualization.labels import load_scores, test_labels
 
     weights = args.weights if args.weights is not None else [1.0] * len(args.scores)
     if (args.config is None) == (args.ann_file is None):

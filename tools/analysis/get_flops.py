@@ -66,7 +66,7 @@ def model_flops(model, clip_shape: Tuple[int, ...]) -> dict:
 
 
 def plot_modules(modules: Dict[str, int], out_png: str, title: str) -> None:
-    from pyskl.utils.visualization import pyplot, save_figure
+    from pyskl.visualization import pyplot, save_figure
     plt = pyplot()
     top = {k: v for k, v in modules.items() if k.count('.') == 1} or modules
     names = list(top)
@@ -91,7 +91,7 @@ def main(argv=None) -> dict:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={}, help='override config entries')
     args = parser.parse_args(argv)
     from pyskl.apis.inference import init_recognizer, load_config
-    from pyskl.utils.visualization import check_new_files, write_json
+    from pyskl.visualization import check_new_files, write_json
 
     name = osp.splitext(osp.basename(args.config))[0]
     out_dir = args.out_dir or osp.join('work_dirs', 'flops', name)

@@ -79,7 +79,7 @@ def run_names(work_dirs: Sequence[str]) -> List[str]:
 
 
 def plot_curves(rows: Sequence[tuple], keys: Sequence[str], out_png: str) -> None:
-    from pyskl.utils.visualization import pyplot, save_figure
+    from pyskl.visualization import pyplot, save_figure
     plt = pyplot()
     fig, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 3.8), squeeze=False)
     for ax, key in zip(axes[0], keys):
@@ -108,7 +108,7 @@ def main(argv=None) -> List[tuple]:
     parser.add_argument('--out-dir', help='where curves.png / curves.csv go (default: <first WORK_DIR>/analysis)')
     parser.add_argument('--overwrite', action='store_true', help='replace existing output files')
     args = parser.parse_args(argv)
-    from pyskl.utils.visualization import check_new_files, write_csv
+    from pyskl.visualization import check_new_files, write_csv
 
     out_dir = args.out_dir or osp.join(args.work_dirs[0], 'analysis')
     out_png, out_csv = osp.join(out_dir, 'curves.png'), osp.join(out_dir, 'curves.csv')

@@ -24,7 +24,7 @@ def publish(in_file: str, out_file: str, keep_config: bool = False) -> str:
     import torch
 
     from pyskl.utils.checkpoint import get_state_dict, load_checkpoint_file
-    from pyskl.utils.visualization.outputs import write_bytes
+    from pyskl.visualization.outputs import write_bytes
 
     if not out_file.endswith('.pth'):
         raise ValueError(f'output {out_file}: give a name ending in .pth (the hash is added before it)')

@@ -59,7 +59,7 @@ def fit_to_frame(keypoint: np.ndarray, img_shape=(480, 640), margin: float = 0.0
 
 
 def render(sample: dict, volume=None, frame_inds=None, top=None, width: int = 320, title: str = '') -> list:
-    from pyskl.utils.visualization.skeleton import draw_skeleton_frame, heatmap_panel, stack_panels, text_panel
+    from pyskl.visualization.skeleton import draw_skeleton_frame, heatmap_panel, stack_panels, text_panel
     keypoint = np.asarray(sample['keypoint'], dtype=np.float32)[..., :2]
     score = sample.get('keypoint_score')
     score = None if score is None else np.asarray(score, dtype=np.float32)
@@ -102,7 +102,7 @@ def main(argv=None) -> dict:
     parser.add_argument('--width', type=int, default=320, help='width of the skeleton panel in pixels')
     parser.add_argument('--overwrite', action='store_true', help='replace existing output files')
     args = parser.parse_args(argv)
-    from pyskl.utils.visualization import check_new_files, select_samples, write_json
+    from pyskl.visualization import check_new_files, select_samples, write_json
 
     if osp.splitext(args.out)[1].lower() not in ('.gif', '.mp4'):
         raise SystemExit(f'--out {args.out}: write a .gif or an .mp4 file')
@@ -111,7 +111,7 @@ def main(argv=None) -> dict:
     if osp.splitext(args.out)[1].lower() == '.mp4':
         import importlib.util
 
-        from pyskl.utils.visualization.skeleton import MP4_HINT
+        from pyskl.visualization.skeleton import MP4_HINT
         if importlib.util.find_spec('imageio_ffmpeg') is None:
             raise SystemExit(f'writing {args.out} (MP4) needs the imageio-ffmpeg package: {MP4_HINT}; or write a '
                              '.gif')
@@ -133,7 +133,7 @@ def main(argv=None) -> dict:
     if 'label' in sample:
         title += f' (label {int(sample["label"])})'
     frames, indices = render(sample, volume, frame_inds, top, args.width, title)
-    from pyskl.utils.visualization.skeleton import write_video
+    from pyskl.visualization.skeleton import write_video
     write_video(args.out, frames, args.fps)
     info = dict(frame_dir=sample.get('frame_dir'), frames=indices, frame_size=list(frames[0].shape[:2]),
                 heatmaps=bool(args.heatmaps), top5=[dict(label=label, score=score) for label, score in top or []])

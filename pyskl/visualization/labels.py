@@ -4,8 +4,8 @@ from typing import List, Optional
 
 import numpy as np
 
-from ...datasets.pose_dataset import _read_pickle
-from ..class_lists import load_class_list
+from ..datasets.pose_dataset import _read_pickle
+from ..utils.class_lists import load_class_list
 
 
 def class_names(cfg, num_classes: int, class_list: Optional[str] = None) -> List[str]:
@@ -22,7 +22,7 @@ def class_names(cfg, num_classes: int, class_list: Optional[str] = None) -> List
 
 def test_labels(cfg) -> np.ndarray:
     """The label of every sample of ``cfg.data.test``, in dataset order (the order of tools/test.py --out)."""
-    from ...datasets import build_dataset
+    from ..datasets import build_dataset
     dataset = build_dataset(cfg.data.test, dict(test_mode=True))
     labels = np.asarray(dataset.labels)
     if labels.ndim != 1:
