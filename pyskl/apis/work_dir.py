@@ -58,7 +58,8 @@ def diff_configs(old: Any, new: Any, prefix: str = '') -> List[str]:
             else:
                 out += diff_configs(old[key], new[key], name)
         return out
-    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+    if (isinstance(old, list) and isinstance(new, list) and len(old) == len(new)
+            and any(isinstance(v, dict) for v in old + new)):
         out = []
         for i, (a, b) in enumerate(zip(old, new)):
             out += diff_configs(a, b, f'{prefix}[{i}]')
