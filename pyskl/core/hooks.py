@@ -26,7 +26,8 @@ class _SaveBestMixin:
         runner.meta['hook_msgs']['best_score'] = float(key_score)
         runner.meta['hook_msgs']['best_ckpt'] = self.best_ckpt_path
         runner.save_checkpoint(self.out_dir, filename_tmpl=best_ckpt_name, create_symlink=False)
-        if previous and previous != self.best_ckpt_path and osp.isfile(previous):
+        same_dir = previous and osp.realpath(osp.dirname(previous)) == osp.realpath(self.out_dir)
+        if same_dir and previous != self.best_ckpt_path and osp.isfile(previous):
             self.file_client.remove(previous)
             runner.logger.info(f'The previous best checkpoint {previous} was removed')
         runner.logger.info(f'Now best checkpoint is saved as {best_ckpt_name}.')

@@ -125,7 +125,12 @@ class EpochRunner(EpochBasedRunner):
         self._epoch = int(meta['epoch'])
         self._iter = int(meta['iter'])
         self.meta = dict(self.meta or {})
-        self.meta['hook_msgs'] = dict(meta.get('hook_msgs', {}))
+        hook_msgs = dict(meta.get('hook_msgs', {}))
+        for key in ('best_ckpt', 'last_ckpt'):
+            # a work dir may have been moved or copied: its files are the ones next to the resumed checkpoint's run
+            if isinstance(hook_msgs.get(key), str):
+                hook_msgs[key] = osp.join(self.work_dir, osp.basename(hook_msgs[key]))
+        self.meta['hook_msgs'] = hook_msgs
         if 'optimizer' in checkpoint and resume_optimizer:
             if isinstance(self.optimizer, dict):
                 for k in self.optimizer:
