@@ -129,3 +129,17 @@ def test_resume_refuses_weights_without_training_metadata(tmp_path):
     torch.save(WithBuffers().state_dict(), tmp_path / 'weights.pth')
     with pytest.raises(CheckpointError, match='load_from'):
         make_runner(tmp_path).resume(str(tmp_path / 'weights.pth'))
+
+
+def test_text_branch_buffers_stay_out_of_checkpoints_and_old_files_load(tmp_path):
+    from pyskl.models.recognizers import ClassTextBranch
+    tiny_bert = dict(type='BertModel', config=dict(hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                                                   intermediate_size=32))
+    branch = ClassTextBranch(['drink water', 'jump up'], embed_dim=8, text_encoder=tiny_bert,
+                             text_encoder_init=None)
+    save_checkpoint_atomic(branch, str(tmp_path / 'new.pth'))
+    state = load_checkpoint_file(str(tmp_path / 'new.pth'))['state_dict']
+    assert not {'class_input_ids', 'class_attention_mask'} & set(state)
+    old = dict(state, class_input_ids=branch.class_input_ids, class_attention_mask=branch.class_attention_mask)
+    torch.save(dict(state_dict=old), tmp_path / 'old.pth')
+    load_checkpoint(branch, str(tmp_path / 'old.pth'), strict=True)
