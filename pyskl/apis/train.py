@@ -18,6 +18,7 @@ from ..utils import get_root_logger
 from ..utils.checkpoint import CheckpointError, load_checkpoint, load_checkpoint_file
 from ..utils.dist import get_dist_info, is_distributed
 from .test import evaluation_kwargs, run_test
+from .work_dir import run_records
 
 LOADER_KEYS = ('videos_per_gpu', 'workers_per_gpu', 'persistent_workers', 'pin_memory', 'prefetch_factor',
                'drop_last', 'shuffle')
@@ -240,8 +241,12 @@ def train_model(model, dataset, cfg, validate: bool = False, test: Optional[dict
         runner.resume(checkpoint, source=path)
         if get_dist_info()[0] == 0:
             remove_orphan_best(cfg.work_dir, runner.epoch, logger)
-    elif cfg.get('load_from'):
-        load_checkpoint(runner.model, cfg.load_from, logger=logger)
+    else:
+        if cfg.get('auto_resume', True) and run_records(cfg.work_dir) and get_dist_info()[0] == 0:
+            # the run continues but was killed before its first checkpoint: nothing of it is kept but best files
+            remove_orphan_best(cfg.work_dir, 0, logger)
+        if cfg.get('load_from'):
+            load_checkpoint(runner.model, cfg.load_from, logger=logger)
 
     runner.run(data_loaders, cfg.get('workflow', [('train', 1)]))
     if distributed:

@@ -108,7 +108,7 @@ class SeededSamples(Dataset):
             saved = random.getstate(), np.random.get_state(), torch.get_rng_state()
         random.seed(seed)
         np.random.seed(seed)
-        torch.manual_seed(seed)
+        torch.default_generator.manual_seed(seed)  # the CPU generator only: CUDA's stays the model's
         try:
             return self.dataset[index]
         finally:
