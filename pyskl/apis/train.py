@@ -1,7 +1,10 @@
 """`train_model`: the training loop of every recognizer, on one process or many, on GPUs or CPUs."""
 import copy
+import glob
+import os
 import os.path as osp
-from typing import Optional
+import re
+from typing import Optional, Tuple
 
 import torch
 import torch.distributed as dist
@@ -9,15 +12,53 @@ from mmcv.runner import DistSamplerSeedHook, build_optimizer
 
 from ..core.hooks import DistEvalHook, EvalHook
 from ..core.parallel import wrap_model
-from ..core.runner import AmpOptimizerHook, EpochRunner
+from ..core.runner import AmpOptimizerHook, EpochRunner, RngStateHook
 from ..datasets import build_dataloader, build_dataset
 from ..utils import get_root_logger
-from ..utils.checkpoint import load_checkpoint
+from ..utils.checkpoint import CheckpointError, load_checkpoint, load_checkpoint_file
 from ..utils.dist import get_dist_info, is_distributed
 from .test import evaluation_kwargs, run_test
+from .work_dir import run_records
 
 LOADER_KEYS = ('videos_per_gpu', 'workers_per_gpu', 'persistent_workers', 'pin_memory', 'prefetch_factor',
                'drop_last', 'shuffle')
+SHARED_LOADER_KEYS = ('videos_per_gpu', 'workers_per_gpu', 'persistent_workers', 'pin_memory', 'prefetch_factor')
+DATA_KEYS = ('train', 'val', 'test', 'train_dataloader', 'val_dataloader', 'test_dataloader') + SHARED_LOADER_KEYS
+# the evaluation hook runs before the checkpoint hook (NORMAL, 50) so that an epoch checkpoint records the best
+# score of its own evaluation; the generator states are gathered in between
+EVAL_HOOK_PRIORITY = 'ABOVE_NORMAL'
+RNG_HOOK_PRIORITY = 45
+
+
+def check_data_keys(cfg) -> None:
+    """Refuse unknown keys in ``cfg.data`` (e.g. the typo ``videos_per_gpus``), listing the known ones."""
+    unknown = sorted(set(cfg.data) - set(DATA_KEYS))
+    if unknown:
+        raise KeyError(f'unknown keys in data: {unknown}; known: {list(DATA_KEYS)}')
+
+
+def model_num_classes(model) -> Optional[int]:
+    """The number of classes a built recognizer scores: ``cls_head.num_classes`` for `Recognizer3D`, the number of
+    class sentences for the text recognizers; None when the model says neither."""
+    model = getattr(model, 'module', model)
+    value = getattr(model, 'num_classes', None)
+    if isinstance(value, int):
+        return value
+    head = getattr(model, 'cls_head', None)
+    if head is not None and isinstance(getattr(head, 'num_classes', None), int):
+        return head.num_classes
+    branch = getattr(model, 'text_branch', None)
+    if branch is not None and isinstance(getattr(branch, 'num_sentences', None), int):
+        return branch.num_sentences
+    return None
+
+
+def dataset_defaults(num_classes: Optional[int], **extra) -> dict:
+    """Default arguments for `build_dataset`: the model's ``num_classes`` (so every label is range-checked)."""
+    defaults = dict(extra)
+    if num_classes is not None:
+        defaults['num_classes'] = int(num_classes)
+    return defaults
 
 
 def loader_settings(cfg, split: str, **defaults) -> dict:
@@ -27,6 +68,7 @@ def loader_settings(cfg, split: str, **defaults) -> dict:
     ``pin_memory``, ``prefetch_factor``); ``cfg.data.<split>_dataloader`` overrides them for one split.
     """
     data = cfg.data
+    check_data_keys(cfg)
     settings = dict(videos_per_gpu=data.get('videos_per_gpu', 1), workers_per_gpu=data.get('workers_per_gpu', 2))
     for key in ('persistent_workers', 'pin_memory', 'prefetch_factor'):
         if key in data:
@@ -39,12 +81,76 @@ def loader_settings(cfg, split: str, **defaults) -> dict:
     return settings
 
 
-def build_test_loader(cfg, distributed: bool):
-    """The test dataset (``cfg.data.test`` in test mode) and its loader: no shuffling, results in dataset order."""
-    dataset = build_dataset(cfg.data.test, dict(test_mode=True))
+def build_test_loader(cfg, distributed: bool, num_classes: Optional[int] = None):
+    """The test dataset (``cfg.data.test`` in test mode) and its loader: no shuffling, results in dataset order.
+
+    ``num_classes`` (the model's) is passed to the dataset, which then checks every label against it.
+    """
+    dataset = build_dataset(cfg.data.test, dataset_defaults(num_classes, test_mode=True))
     loader = build_dataloader(dataset, dist=distributed, shuffle=False,
                               **loader_settings(cfg, 'test', persistent_workers=False))
     return dataset, loader
+
+
+def _epoch_of(path: str) -> int:
+    match = re.fullmatch(r'epoch_(\d+)\.pth', osp.basename(path))
+    return int(match.group(1)) if match else -1
+
+
+def find_resume_checkpoint(work_dir: str, logger=None) -> Optional[Tuple[dict, str]]:
+    """The checkpoint auto-resume continues from: ``latest.pth``, else the newest readable ``epoch_*.pth``.
+
+    A ``latest.pth`` that is a dangling link or cannot be read is reported by path, and the newest readable epoch
+    checkpoint is used instead (with a warning). Returns None when the work dir holds no checkpoint at all.
+
+    Raises:
+        CheckpointError: there are checkpoints but none can be read (the run does not silently start over).
+    """
+    logger = logger or get_root_logger()
+    latest = osp.join(work_dir, 'latest.pth')
+    epochs = sorted(glob.glob(osp.join(glob.escape(work_dir), 'epoch_*.pth')), key=_epoch_of, reverse=True)
+    epochs = [p for p in epochs if _epoch_of(p) >= 0]
+    candidates = ([latest] if osp.lexists(latest) else []) + epochs
+    if not candidates:
+        return None
+    failures = []
+    for path in candidates:
+        try:
+            checkpoint = load_checkpoint_file(path)
+        except (FileNotFoundError, CheckpointError) as exc:
+            failures.append(f'{path}: {exc}')
+            logger.warning(f'cannot resume from {path}: {exc}')
+            continue
+        if failures:
+            logger.warning(f'resuming from {path} instead, the newest readable checkpoint in {work_dir}')
+        return checkpoint, path
+    raise CheckpointError(f'{work_dir} holds checkpoints but none can be read: ' + '; '.join(failures)
+                          + '. Resume explicitly with --resume-from FILE, or train in a new --work-dir')
+
+
+def remove_orphan_best(work_dir: str, epoch: int, logger) -> None:
+    """Remove ``best_*_epoch_K.pth`` with ``K > epoch``: written by evaluations of a killed attempt after the
+    checkpoint being resumed; the resumed run repeats those epochs and writes them again."""
+    for path in glob.glob(osp.join(glob.escape(work_dir), 'best_*_epoch_*.pth')):
+        match = re.search(r'_epoch_(\d+)\.pth$', path)
+        if match and int(match.group(1)) > epoch:
+            os.remove(path)
+            logger.info(f'removed {path}: written after epoch {epoch} by an interrupted attempt of this run; '
+                        'the resumed run evaluates that epoch again')
+
+
+def warn_if_never_validated(cfg, max_epochs: int, logger) -> None:
+    """--validate with an evaluation schedule that never fires within ``max_epochs`` epochs."""
+    evaluation = cfg.get('evaluation', {}) or {}
+    if not evaluation.get('by_epoch', True):
+        return
+    interval = int(evaluation.get('interval', 1))
+    start = evaluation.get('start')
+    first = interval if start is None else int(start)  # mmcv's EvalHook: the first epoch that evaluates
+    if first > max_epochs:
+        logger.warning(f'--validate: evaluation.interval={interval} (start={start}) with {max_epochs} epochs '
+                       'never evaluates; no validation score and no best checkpoint will be written. Lower '
+                       'evaluation.interval or train longer')
 
 
 def _amp_dtype(cfg) -> Optional[torch.dtype]:
@@ -75,6 +181,8 @@ def train_model(model, dataset, cfg, validate: bool = False, test: Optional[dict
     test = test or dict(test_last=False, test_best=False)
     logger = get_root_logger(log_level=cfg.get('log_level', 'INFO'))
     distributed = is_distributed()
+    check_data_keys(cfg)
+    num_classes = model_num_classes(model)
     datasets = dataset if isinstance(dataset, (list, tuple)) else [dataset]
     data_loaders = [build_dataloader(ds, seed=cfg.get('seed'), dist=distributed,
                                      **loader_settings(cfg, 'train')) for ds in datasets]
@@ -86,6 +194,8 @@ def train_model(model, dataset, cfg, validate: bool = False, test: Optional[dict
         max_epochs = cfg.get('runner', {}).get('max_epochs')
     if max_epochs is None:
         raise KeyError('the config sets neither total_epochs nor runner.max_epochs')
+    if validate:
+        warn_if_never_validated(cfg, max_epochs, logger)
     amp_dtype = _amp_dtype(cfg)
     runner = EpochRunner(model, optimizer=optimizer, work_dir=cfg.work_dir, logger=logger, meta=meta or {},
                          max_epochs=max_epochs, amp_dtype=amp_dtype)
@@ -99,8 +209,8 @@ def train_model(model, dataset, cfg, validate: bool = False, test: Optional[dict
         optimizer_config = AmpOptimizerHook(grad_clip=optimizer_config.get('grad_clip'), init_scale=init_scale)
     runner.register_training_hooks(cfg.lr_config, optimizer_config, cfg.get('checkpoint_config'), cfg.log_config,
                                    cfg.get('momentum_config', None))
-    if distributed:
-        runner.register_hook(DistSamplerSeedHook())
+    runner.register_hook(DistSamplerSeedHook())
+    runner.register_hook(RngStateHook(), priority=RNG_HOOK_PRIORITY)
     for hook_cfg in cfg.get('custom_hooks', []):
         hook_cfg = copy.deepcopy(hook_cfg)
         priority = hook_cfg.pop('priority', 'NORMAL')
@@ -113,21 +223,30 @@ def train_model(model, dataset, cfg, validate: bool = False, test: Optional[dict
         eval_cfg = dict(cfg.get('evaluation', {}))
         eval_cfg.setdefault('save_best', 'auto')
         eval_cfg.setdefault('by_epoch', True)
-        val_dataset = build_dataset(cfg.data.val, dict(test_mode=True))
+        val_dataset = build_dataset(cfg.data.val, dataset_defaults(num_classes, test_mode=True))
         val_loader = build_dataloader(val_dataset, dist=distributed, shuffle=False,
                                       **loader_settings(cfg, 'val', persistent_workers=False))
         hook_type = DistEvalHook if distributed else EvalHook
         eval_hook = hook_type(val_loader, **eval_cfg)
-        runner.register_hook(eval_hook, priority='LOW')
+        runner.register_hook(eval_hook, priority=EVAL_HOOK_PRIORITY)
 
-    latest = osp.join(cfg.work_dir, 'latest.pth')
+    found = None
     if cfg.get('resume_from'):
-        runner.resume(cfg.resume_from)
-    elif cfg.get('auto_resume', True) and osp.exists(latest):
-        logger.info(f'resuming from {latest}')
-        runner.resume(latest)
-    elif cfg.get('load_from'):
-        load_checkpoint(runner.model, cfg.load_from, logger=logger)
+        found = load_checkpoint_file(cfg.resume_from), cfg.resume_from
+    elif cfg.get('auto_resume', True):
+        found = find_resume_checkpoint(cfg.work_dir, logger)
+    if found is not None:
+        checkpoint, path = found
+        logger.info(f'resuming from {path}')
+        runner.resume(checkpoint, source=path)
+        if get_dist_info()[0] == 0:
+            remove_orphan_best(cfg.work_dir, runner.epoch, logger)
+    else:
+        if cfg.get('auto_resume', True) and run_records(cfg.work_dir) and get_dist_info()[0] == 0:
+            # the run continues but was killed before its first checkpoint: nothing of it is kept but best files
+            remove_orphan_best(cfg.work_dir, 0, logger)
+        if cfg.get('load_from'):
+            load_checkpoint(runner.model, cfg.load_from, logger=logger)
 
     runner.run(data_loaders, cfg.get('workflow', [('train', 1)]))
     if distributed:
@@ -140,7 +259,7 @@ def train_model(model, dataset, cfg, validate: bool = False, test: Optional[dict
 
 
 def _test_after_training(runner, cfg, eval_hook, test: dict, distributed: bool, logger) -> dict:
-    test_dataset, loader = build_test_loader(cfg, distributed)
+    test_dataset, loader = build_test_loader(cfg, distributed, model_num_classes(runner.model))
     names, ckpts = [], []
     if test.get('test_last'):
         names.append('last')
@@ -157,7 +276,7 @@ def _test_after_training(runner, cfg, eval_hook, test: dict, distributed: bool, 
     outputs = {}
     for name, ckpt in zip(names, ckpts):
         if ckpt is not None:
-            load_checkpoint(runner.model, ckpt, logger=logger)
+            load_checkpoint(runner.model, ckpt, strict=True, logger=logger)
         results = run_test(runner.model, loader, distributed)
         if rank == 0:
             out = osp.join(cfg.work_dir, f'{name}_pred.pkl')

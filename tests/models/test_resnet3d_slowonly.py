@@ -158,14 +158,17 @@ class OpaqueMeta:
     """A non-tensor object that the weights-only loader refuses."""
 
 
-def test_pretrained_with_opaque_metadata_falls_back(tmp_path, caplog):
+def test_pretrained_with_opaque_metadata_needs_the_explicit_opt_in(tmp_path):
+    from pyskl.utils.checkpoint import CheckpointError, unsafe_load
     source = tiny()
     for p in source.parameters():
         torch.nn.init.uniform_(p)
     path = tmp_path / 'opaque.pth'
     torch.save(dict(state_dict=source.state_dict(), meta=OpaqueMeta()), path)
     model = tiny(pretrained=str(path))
-    with caplog.at_level(logging.INFO, logger='pyskl'):
+    with pytest.raises(CheckpointError, match='--unsafe-load') as err:
         model.init_weights()
-    assert 'trust' in caplog.text
+    assert str(path) in str(err.value)
+    with unsafe_load():
+        model.init_weights()
     assert torch.equal(model.conv1.conv.weight, source.conv1.conv.weight)

@@ -60,12 +60,51 @@ def test_test_tool_reproduces_last_checkpoint_scores(trained):
     np.testing.assert_allclose(np.stack(scores).sum(1), 1.0, rtol=1e-5)
 
 
-def test_auto_resume_continues_from_latest(trained):
-    work_dir = trained['work_dir']
-    out = run_tool(python_tool('train.py') + [str(trained['config']), '--work-dir', str(work_dir),
-                                             '--cfg-options', 'total_epochs=3'], cwd=REPO_ROOT)
-    assert (work_dir / 'epoch_3.pth').exists()
-    assert 'resumed epoch 2' in out or 'resuming from' in out
+def test_log_starts_with_the_environment_and_the_config(trained):
+    log = sorted(trained['work_dir'].glob('*.log'))[0].read_text()
+    header = log[:log.index('Epoch [1]')]
+    for item in ('Environment info', 'Python: 3.', 'PyTorch: ', 'CUDA available: ', 'mmcv: ', 'transformers: ',
+                 'Device: ', 'git commit: ', f'Config ({trained["config"]})', 'total_epochs = 2', 'lr_config = '):
+        assert item in header, item
+
+
+def snapshot(work_dir):
+    return {p.name: p.read_bytes() for p in work_dir.iterdir() if p.is_file()}
+
+
+@pytest.mark.slow
+def test_a_changed_config_never_touches_the_work_dir(trained):
+    """A sweep edit (lr) or a longer schedule in the same work dir stops before writing; --resume-from / --force
+    run in a fresh sub-folder; rerunning the same command continues the run and changes no checkpoint."""
+    import subprocess
+    import sys
+
+    from e2e_utils import tool_env
+    work_dir, config = trained['work_dir'], str(trained['config'])
+    train = [sys.executable, str(REPO_ROOT / 'tools' / 'train.py'), config, '--work-dir', str(work_dir), '--seed', '0']
+    before = snapshot(work_dir)
+    for extra in (['--cfg-options', 'optimizer.lr=0.001'], ['--cfg-options', 'total_epochs=3'], ['--seed', '1'],
+                  ['--no-auto-resume']):
+        proc = subprocess.run(train + extra, cwd=str(REPO_ROOT), env=tool_env(), capture_output=True, text=True)
+        assert proc.returncode != 0, extra
+        assert 'Nothing was written' in proc.stderr and '--force' in proc.stderr, proc.stderr[-3000:]
+        assert snapshot(work_dir) == before, extra
+    assert 'optimizer.lr: 0.05 -> 0.001' in subprocess.run(
+        train + ['--cfg-options', 'optimizer.lr=0.001'], cwd=str(REPO_ROOT), env=tool_env(), capture_output=True,
+        text=True).stderr
+
+    out = run_tool(train + ['--resume-from', str(work_dir / 'epoch_2.pth'), '--cfg-options', 'total_epochs=3',
+                            'evaluation.interval=5', '--validate'], cwd=REPO_ROOT)
+    sub_dirs = sorted(work_dir.glob('run_*'))
+    assert len(sub_dirs) == 1 and (sub_dirs[0] / 'epoch_3.pth').exists()
+    assert 'never evaluates' in out and f'this run writes to {sub_dirs[0]}' in out
+    assert {k: v for k, v in snapshot(work_dir).items()} == before
+
+    run_tool(train, cwd=REPO_ROOT)  # the same config: resumes the finished run, trains nothing
+    after = snapshot(work_dir)
+    assert {k: v for k, v in after.items() if k.endswith('.pth')} == {k: v for k, v in before.items()
+                                                                    if k.endswith('.pth')}
+    assert len(list(work_dir.glob('*.run.json'))) == 2
 
 
 def test_unknown_pipeline_type_lists_known_ones(trained, tmp_path):

@@ -5,7 +5,6 @@ Every convolution is an mmcv ``ConvModule`` (conv + BN + optional ReLU), so a pa
 and so on, exactly as in pyskl checkpoints.
 """
 import logging
-import pickle
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Dict, Optional, Tuple, Union
@@ -205,21 +204,14 @@ class Bottleneck3d(nn.Module):
 
 
 def _read_checkpoint(path: str, logger: logging.Logger) -> dict:
-    """Read a checkpoint file on the CPU; prefer the safe ``weights_only`` loader."""
+    """Read a checkpoint file on the CPU through the project's safe loader (``weights_only``; full unpickling only
+    with the explicit opt-in of `pyskl.utils.checkpoint.set_unsafe_load`)."""
+    from ...utils.checkpoint import get_state_dict, load_checkpoint_file
     try:
-        ckpt = torch.load(path, map_location='cpu', weights_only=True)
+        ckpt = load_checkpoint_file(path)
     except FileNotFoundError as exc:
         raise FileNotFoundError(f'pretrained checkpoint {path!r} does not exist; fix the `pretrained` path') from exc
-    except pickle.UnpicklingError:
-        logger.warning(f'{path} holds objects that the weights-only loader refuses; loading it with full '
-                       'unpickling, so only use checkpoints you trust')
-        ckpt = torch.load(path, map_location='cpu', weights_only=False)
-    if isinstance(ckpt, dict) and isinstance(ckpt.get('state_dict'), dict):
-        ckpt = ckpt['state_dict']
-    if not isinstance(ckpt, dict):
-        raise TypeError(f'pretrained checkpoint {path!r} holds a {type(ckpt).__name__}, expected a state_dict '
-                        '(a dict of tensors, possibly under the key "state_dict")')
-    return ckpt
+    return get_state_dict(ckpt, path)
 
 
 def load_pretrained_weights(module: nn.Module, path: str, prefix: str = 'backbone.',
