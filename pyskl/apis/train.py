@@ -17,6 +17,7 @@ from ..datasets import build_dataloader, build_dataset
 from ..utils import get_root_logger
 from ..utils.checkpoint import CheckpointError, load_checkpoint, load_checkpoint_file
 from ..utils.dist import get_dist_info, is_distributed
+from ..utils.tensorboard import add_tensorboard_hook
 from .test import evaluation_kwargs, run_test
 from .work_dir import run_records
 
@@ -207,6 +208,7 @@ def train_model(model, dataset, cfg, validate: bool = False, test: Optional[dict
         scale = fp16.get('loss_scale', 'dynamic')
         init_scale = float(scale) if isinstance(scale, (int, float)) else 2.**16
         optimizer_config = AmpOptimizerHook(grad_clip=optimizer_config.get('grad_clip'), init_scale=init_scale)
+    add_tensorboard_hook(cfg)  # the `tensorboard` switch: one more logger hook
     runner.register_training_hooks(cfg.lr_config, optimizer_config, cfg.get('checkpoint_config'), cfg.log_config,
                                    cfg.get('momentum_config', None))
     runner.register_hook(DistSamplerSeedHook())

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from .logger import get_root_logger
+from .seed_checkpoint import seed_checkpoint_hint
 
 _UNSAFE = {'enabled': False}
 UNSAFE_HINT = ('if you trust the file and the people who made it, load it with full unpickling: '
@@ -176,10 +177,14 @@ def load_state_dict_checked(model: torch.nn.Module, state_dict: Dict[str, torch.
         problems.append(f'{len(mismatched)} shape mismatches: ' + _format_keys(
             [f'{k} {tuple(state_dict[k].shape)} in the checkpoint vs {tuple(own[k].shape)} in the model'
              for k in mismatched]))
+    hint = seed_checkpoint_hint(state_dict) if problems else None
     if problems and strict:
+        advice = (hint + '. ') if hint else ''
         raise CheckpointError(f'checkpoint {source} does not fit the model {type(model).__name__}: '
-                              + '; '.join(problems) + '. Use the config the checkpoint was trained with, or load '
-                              'it partially on purpose (tools/test.py --non-strict)')
+                              + '; '.join(problems) + f'. {advice}Use the config the checkpoint was trained with, or '
+                              'load it partially on purpose (tools/test.py --non-strict)')
+    if hint:
+        logger.warning(f'{source}: {hint}')
     for problem in problems:
         logger.warning(f'{source}: {problem}')
     loadable = {k: v for k, v in state_dict.items() if k in own and k not in mismatched}

@@ -43,3 +43,20 @@ def test_missing_package_names_the_install(monkeypatch):
         add_tensorboard_hook(config(tensorboard=True))
     with pytest.raises(TypeError, match='tensorboard='):
         add_tensorboard_hook(config(tensorboard='yes'))
+
+
+def test_training_turns_the_switch_into_a_hook(tmp_path, monkeypatch):
+    """train_model applies the switch: with the package missing, training stops before it starts, naming it."""
+    from e2e_utils import make_tiny_dataset, write_tiny_config
+
+    from pyskl.apis import train_model
+    from pyskl.datasets import build_dataset
+    from pyskl.models import build_model
+    fake_installed(monkeypatch, False)
+    ann = make_tiny_dataset(tmp_path / 'tiny.pkl', train_per_class=1)
+    cfg = Config.fromfile(str(write_tiny_config(tmp_path / 'tiny.py', ann)))
+    cfg.work_dir = str(tmp_path / 'work')
+    cfg.tensorboard = True
+    with pytest.raises(ImportError, match='tensorboard'):
+        train_model(build_model(cfg.model), build_dataset(cfg.data.train), cfg)
+    assert not (tmp_path / 'work' / 'epoch_1.pth').exists()

@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from pyskl.models import build_model
-from pyskl.utils.checkpoint import load_checkpoint_file
+from pyskl.utils.checkpoint import CheckpointError, load_checkpoint, load_checkpoint_file
 from pyskl.utils.seed_checkpoint import (
     convert_seed_state_dict,
     detect_seed_recognizer,
@@ -201,3 +201,14 @@ def test_video_encoder_without_inner_resnet_level_gets_it():
     assert set(converted) == {'text_branch.text_encoder.embeddings.word_embeddings.weight',
                               'video_encoder.resnet.conv1.conv.weight', 'video_encoder.resnet.layer1.0.conv1.bn.bias',
                               'video_encoder.linear.weight', 'video_encoder.resnet.layer2.0.x'}
+
+
+def test_strict_loading_of_an_unconverted_original_checkpoint_names_the_converter(tmp_path):
+    model = tiny_model('visece')
+    path = tmp_path / 'original.pth'
+    torch.save(dict(state_dict=original_layout(model.state_dict(), 'visece')), path)
+    with pytest.raises(CheckpointError) as info:
+        load_checkpoint(tiny_model('visece'), str(path), strict=True)
+    message = str(info.value)
+    assert str(path) in message and 'tools/convert_seed_checkpoint.py IN OUT' in message
+    assert 'text_encoder.' in message  # the unexpected keys are still listed
