@@ -13,8 +13,6 @@ from mmcv import Config
 from pyskl.models import build_model
 from pyskl.utils.checkpoint import save_checkpoint_atomic
 
-pytestmark = pytest.mark.slow
-
 TINY_MODEL = "model = dict(backbone=dict(base_channels=4, stage_blocks=(1, 1, 1)), cls_head=dict(in_channels=64))\n"
 
 
@@ -46,6 +44,7 @@ def setup(tmp_path_factory):
     return dict(root=root, ann=ann, config=config, tool=load_test_tool())
 
 
+@pytest.mark.slow
 def test_a_checkpoint_that_does_not_fit_fails_with_the_keys(setup):
     proc = subprocess.run([sys.executable, str(REPO_ROOT / 'tools' / 'test.py'), str(setup['config']), '-C',
                            str(setup['root'] / 'other.pth')], cwd=str(REPO_ROOT), env=tool_env(),
