@@ -120,3 +120,19 @@ def test_a_malicious_checkpoint_runs_nothing(setup, tmp_path):
         setup['tool'].main([str(setup['config']), '-C', str(tmp_path / 'evil.pth')])
     assert not marker.exists()
 
+
+
+def test_unsafe_load_is_an_explicit_flag(setup, tmp_path):
+    from pyskl.utils.checkpoint import set_unsafe_load, unsafe_load_enabled
+    marker = tmp_path / 'marker'
+
+    class Payload:
+        def __reduce__(self):
+            return open, (str(marker), 'w')
+    torch.save(dict(state_dict={}, extra=Payload()), tmp_path / 'evil.pth')
+    try:
+        with pytest.raises(SystemExit, match='missing keys'):  # unpickled in full, then refused as a misfit
+            setup['tool'].main([str(setup['config']), '-C', str(tmp_path / 'evil.pth'), '--unsafe-load'])
+        assert marker.exists() and unsafe_load_enabled()
+    finally:
+        set_unsafe_load(False)
