@@ -13,8 +13,6 @@ from mmcv import Config
 from pyskl.models import build_model
 from pyskl.utils.checkpoint import save_checkpoint_atomic
 
-pytestmark = pytest.mark.slow
-
 TINY_MODEL = "model = dict(backbone=dict(base_channels=4, stage_blocks=(1, 1, 1)), cls_head=dict(in_channels=64))\n"
 
 
@@ -46,6 +44,7 @@ def setup(tmp_path_factory):
     return dict(root=root, ann=ann, config=config, tool=load_test_tool())
 
 
+@pytest.mark.slow
 def test_a_checkpoint_that_does_not_fit_fails_with_the_keys(setup):
     proc = subprocess.run([sys.executable, str(REPO_ROOT / 'tools' / 'test.py'), str(setup['config']), '-C',
                            str(setup['root'] / 'other.pth')], cwd=str(REPO_ROOT), env=tool_env(),
@@ -121,3 +120,19 @@ def test_a_malicious_checkpoint_runs_nothing(setup, tmp_path):
         setup['tool'].main([str(setup['config']), '-C', str(tmp_path / 'evil.pth')])
     assert not marker.exists()
 
+
+
+def test_unsafe_load_is_an_explicit_flag(setup, tmp_path):
+    from pyskl.utils.checkpoint import set_unsafe_load, unsafe_load_enabled
+    marker = tmp_path / 'marker'
+
+    class Payload:
+        def __reduce__(self):
+            return open, (str(marker), 'w')
+    torch.save(dict(state_dict={}, extra=Payload()), tmp_path / 'evil.pth')
+    try:
+        with pytest.raises(SystemExit, match='missing keys'):  # unpickled in full, then refused as a misfit
+            setup['tool'].main([str(setup['config']), '-C', str(tmp_path / 'evil.pth'), '--unsafe-load'])
+        assert marker.exists() and unsafe_load_enabled()
+    finally:
+        set_unsafe_load(False)
