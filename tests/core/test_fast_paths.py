@@ -261,3 +261,36 @@ def test_cuda_backend_flags():
     finally:
         (torch.backends.cudnn.benchmark, torch.backends.cuda.matmul.allow_tf32,
          torch.backends.cudnn.allow_tf32) = saved
+
+
+@pytest.mark.slow  # one tiny training epoch, ~10 s
+def test_train_model_applies_the_config_switches(tmp_path, caplog):
+    from mmcv import Config
+
+    from pyskl.apis import train_model
+    from pyskl.datasets import build_dataset
+    from pyskl.datasets.synthetic import write_synthetic_dataset
+
+    ann = str(tmp_path / 'tiny.pkl')
+    write_synthetic_dataset(ann, num_train_per_class=1, num_val_per_class=1, seed=1, min_frames=12, max_frames=16)
+    cfg = Config.fromfile('configs/demo/posec3d_synthetic.py')
+    cfg.merge_from_dict({'model.backbone.base_channels': 4, 'model.backbone.stage_blocks': (1, 1, 1),
+                         'model.cls_head.in_channels': 64, 'data.train.ann_file': ann, 'data.videos_per_gpu': 6,
+                         'data.workers_per_gpu': 0, 'total_epochs': 1, 'log_config.interval': 1,
+                         'checkpoint_config.interval': 1, 'work_dir': str(tmp_path / 'work'),
+                         'performance': dict(channels_last=True, amp='bf16', fused_optimizer=True)})
+    cfg.data.train.pipeline[0]['clip_len'] = 4
+    torch.manual_seed(0)
+    model = build_model(cfg.model)
+    with caplog.at_level('INFO', logger='pyskl'):
+        train_model(model, build_dataset(cfg.data.train), cfg)
+    line = [r.getMessage() for r in caplog.records if 'performance on cpu' in r.getMessage()]
+    assert line and 'channels_last=True (config)' in line[0] and 'amp=bf16 (config)' in line[0]
+    assert model.backbone.conv1.conv.weight.is_contiguous(memory_format=CL3D)
+    plain = build_model(cfg.model)
+    load_checkpoint(plain, str(tmp_path / 'work' / 'epoch_1.pth'), strict=True)
+    for name, value in plain.state_dict().items():
+        assert torch.equal(value, model.state_dict()[name]), name
+    cfg.performance = dict(channel_last=True)
+    with pytest.raises(KeyError, match='known'):
+        train_model(build_model(cfg.model), build_dataset(cfg.data.train), cfg)
