@@ -103,17 +103,19 @@ def main() -> None:
     for _ in range(args.repeats):
         for setting in settings:
             results[setting].append(run(setting))
-    base = statistics.median(r['seconds'] for r in results['fp32']) if 'fp32' in results else None
-    print('\n| setting | ms/step (median) | clips/s | range ms/step (runs) | peak memory | vs fp32 |')
-    print('|---|---|---|---|---|---|')
+    fp32 = [r['seconds'] for r in results.get('fp32', [])]
+    print('\n| setting | ms/step (median) | clips/s | range ms/step (runs) | peak memory | vs fp32 | '
+          'vs fp32, per round |')
+    print('|---|---|---|---|---|---|---|')
     for setting, runs in results.items():
         seconds = statistics.median(r['seconds'] for r in runs)
         peak = runs[0]['peak']
-        ratio = f'{base / seconds:.2f}x' if base else 'n/a'
+        ratio = f'{statistics.median(fp32) / seconds:.2f}x' if fp32 else 'n/a'
+        # each round runs every setting once, one after the other: the ratio within a round shares its load
+        rounds = ', '.join(f'{a / r["seconds"]:.2f}' for a, r in zip(fp32, runs)) if fp32 else 'n/a'
         low, high = min(r['seconds'] for r in runs), max(r['seconds'] for r in runs)
         print(f'| {setting} | {seconds * 1000:.1f} | {args.batch / seconds:.1f} | {low * 1000:.0f}-{high * 1000:.0f} '
-              f'({len(runs)}) | {f"{peak:.2f} GiB" if peak is not None else "n/a (CPU)"} | {ratio} |')
-
+              f'({len(runs)}) | {f"{peak:.2f} GiB" if peak is not None else "n/a (CPU)"} | {ratio} | {rounds} |')
 
 if __name__ == '__main__':
     main()

@@ -246,20 +246,23 @@ def summarise(runs: List[Dict[str, Any]], settings: List[str], procs_list: List[
                                                                            'wait_share', 'peak_mib')}
             med['spread'] = (min(r['clips'] for r in mine), max(r['clips'] for r in mine), len(mine))
             med['peak_kind'] = mine[0]['peak_kind']
+            fp32 = [r['clips'] for r in runs if r['setting'] == 'fp32' and r['procs'] == procs]
+            med['rounds'] = ', '.join(f'{r["clips"] / b:.2f}' for r, b in zip(mine, fp32))
             if setting == 'fp32':
                 base[procs] = med['clips']
             rows.append((setting, procs, med))
-    print('\n| setting | procs | clips/s | ms/step | data wait | peak memory | vs fp32 | clips/s range (runs) |')
-    print('|---|---|---|---|---|---|---|---|')
+    print('\n| setting | procs | clips/s | ms/step | data wait | peak memory | vs fp32 | clips/s range (runs) | '
+          'vs fp32, per round |')
+    print('|---|---|---|---|---|---|---|---|---|')
     for setting, procs, med in rows:
         if med is None:
-            print(f'| {setting} | {procs} | failed | | | | | |')
+            print(f'| {setting} | {procs} | failed | | | | | | |')
             continue
         ratio = f'{med["clips"] / base[procs]:.2f}x' if procs in base else 'n/a'
         low, high, n = med['spread']
         print(f'| {setting} | {procs} | {med["clips"]:.1f} | {med["step_ms"]:.1f} | {100 * med["wait_share"]:.1f}% '
               f'({med["wait_ms"]:.1f} ms) | {med["peak_mib"]:.0f} MiB ({med["peak_kind"]}) | {ratio} | '
-              f'{low:.1f}-{high:.1f} ({n}) |')
+              f'{low:.1f}-{high:.1f} ({n}) | {med["rounds"]} |')
     if len(procs_list) > 1:
         for setting in settings:
             got = {p: m['clips'] for s, p, m in rows if s == setting and m is not None}

@@ -270,7 +270,6 @@ def test_cuda_backend_flags():
          torch.backends.cudnn.allow_tf32) = saved
 
 
-@pytest.mark.slow  # one tiny training epoch, ~10 s
 def test_train_model_applies_the_config_switches(tmp_path, caplog):
     from mmcv import Config
 
