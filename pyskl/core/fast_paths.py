@@ -45,8 +45,9 @@ def device_defaults(device_type: str) -> Dict[str, Any]:
     ``amp`` stay off until ``benchmarks/gpu_throughput.sh`` has measured them faster on a GPU (the float16 autocast
     measured before these switches existed was slower than float32 for the 3D convolutions).
     CPU: channels-last 3D convolutions (oneDNN's blocked kernels) and, on CPUs with bfloat16 arithmetic, bfloat16
-    autocast are on; cuDNN and TF32 do not exist there; ``torch.compile`` is off everywhere (on the CPU its inductor
-    backend took minutes to compile the demo model and its steps were slower than eager ones).
+    autocast are on; cuDNN and TF32 do not exist there; the fused optimizer step gave no gain above the noise (the
+    optimizer is a negligible part of the step); ``torch.compile`` is off everywhere (on the CPU its inductor backend
+    compiled the demo model for about two minutes, and its steps were slower than eager ones).
     """
     if device_type == 'cuda':
         return dict(cudnn_benchmark=True, tf32=True, channels_last=False, amp=None, compile=False,
