@@ -13,7 +13,8 @@ heatmaps (CPU workers, or the model's device with ``--device-heatmap``), model, 
 - clips/s (all processes) and ms/step;
 - the share of the step spent waiting for the data loader (``next(loader)``, the time between the end of one
   iteration and the start of the next), and its mean;
-- peak memory: CUDA ``max_memory_allocated`` on GPUs, the process's peak resident set size on the CPU;
+- peak memory: CUDA ``max_memory_allocated`` on GPUs, the training process's peak resident set size on the CPU
+  (data-loader workers not included);
 - the ratio of clips/s to the ``fp32`` setting measured in the same invocation.
 
 Settings (each is a ``performance`` dict, see `pyskl/core/fast_paths.py`): ``fp32`` (every switch off, TF32
