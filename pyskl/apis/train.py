@@ -10,6 +10,7 @@ import torch
 import torch.distributed as dist
 from mmcv.runner import DistSamplerSeedHook, build_optimizer
 
+from ..core.fast_paths import apply_fast_paths
 from ..core.hooks import DistEvalHook, EvalHook
 from ..core.parallel import wrap_model
 from ..core.runner import AmpOptimizerHook, EpochRunner, RngStateHook
@@ -154,13 +155,6 @@ def warn_if_never_validated(cfg, max_epochs: int, logger) -> None:
                        'evaluation.interval or train longer')
 
 
-def _amp_dtype(cfg) -> Optional[torch.dtype]:
-    fp16 = cfg.get('fp16', None)
-    if not fp16:
-        return None
-    return torch.float16 if torch.cuda.is_available() else torch.bfloat16
-
-
 def train_model(model, dataset, cfg, validate: bool = False, test: Optional[dict] = None,
                 timestamp: Optional[str] = None, meta: Optional[dict] = None) -> dict:
     """Train ``model`` on ``dataset`` as ``cfg`` says; optionally validate every epoch and test at the end.
@@ -188,8 +182,9 @@ def train_model(model, dataset, cfg, validate: bool = False, test: Optional[dict
     data_loaders = [build_dataloader(ds, seed=cfg.get('seed'), dist=distributed,
                                      **loader_settings(cfg, 'train')) for ds in datasets]
 
+    fast = apply_fast_paths(model, cfg, logger=logger)  # cfg.performance: before wrapping and the optimizer
     model = wrap_model(model, distributed, find_unused_parameters=cfg.get('find_unused_parameters', False))
-    optimizer = build_optimizer(model, cfg.optimizer)
+    optimizer = build_optimizer(model, fast.optimizer_config(cfg.optimizer))
     max_epochs = cfg.get('total_epochs', None)
     if max_epochs is None:
         max_epochs = cfg.get('runner', {}).get('max_epochs')
@@ -197,17 +192,14 @@ def train_model(model, dataset, cfg, validate: bool = False, test: Optional[dict
         raise KeyError('the config sets neither total_epochs nor runner.max_epochs')
     if validate:
         warn_if_never_validated(cfg, max_epochs, logger)
-    amp_dtype = _amp_dtype(cfg)
+    amp_dtype = fast.amp_dtype
     runner = EpochRunner(model, optimizer=optimizer, work_dir=cfg.work_dir, logger=logger, meta=meta or {},
                          max_epochs=max_epochs, amp_dtype=amp_dtype)
     runner.timestamp = timestamp
 
     optimizer_config = cfg.get('optimizer_config', {}) or {}
     if amp_dtype == torch.float16:
-        fp16 = dict(cfg.fp16)
-        scale = fp16.get('loss_scale', 'dynamic')
-        init_scale = float(scale) if isinstance(scale, (int, float)) else 2.**16
-        optimizer_config = AmpOptimizerHook(grad_clip=optimizer_config.get('grad_clip'), init_scale=init_scale)
+        optimizer_config = AmpOptimizerHook(grad_clip=optimizer_config.get('grad_clip'), init_scale=fast.loss_scale)
     add_tensorboard_hook(cfg)  # the `tensorboard` switch: one more logger hook
     runner.register_training_hooks(cfg.lr_config, optimizer_config, cfg.get('checkpoint_config'), cfg.log_config,
                                    cfg.get('momentum_config', None))
