@@ -1,14 +1,15 @@
 # One entry point for installing, running the demo and testing.
 #   make demo   install everything, generate the synthetic set, train + evaluate the default model (the training log
 #               streams as it is written), then plot its curves and confusion matrix into <work_dir>/analysis
-#   make test   install everything, lint, run the whole test suite
+#   make test       install everything, lint, run the test suite without the slow tests (a few minutes)
+#   make test-all   the same with the slow end-to-end tests (kill -9 resume, sweeps, 2 processes); CI runs it
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo demo-posec3d test lint clean
+.PHONY: install demo demo-posec3d test test-all lint clean
 
 install: $(STAMP)
 
@@ -34,6 +35,9 @@ lint: install
 	$(PY) -m ruff check pyskl tools tests benchmarks configs
 
 test: install lint
+	$(PY) -m pytest -q tests -m 'not slow'
+
+test-all: install lint
 	$(PY) -m pytest -q tests
 
 clean:
