@@ -12,11 +12,8 @@ import argparse
 import json
 import os.path as osp
 import sys
-import warnings
 
 import _bootstrap  # noqa: F401
-
-warnings.filterwarnings('ignore', message='On January 1, 2023, MMCV will release v2.0.0')
 
 
 def parse_args(argv=None):

@@ -33,13 +33,10 @@ import shlex
 import subprocess
 import sys
 import time
-import warnings
 from datetime import datetime, timezone
 from typing import Any, Dict, List
 
 import _bootstrap  # noqa: F401
-
-warnings.filterwarnings('ignore', message='On January 1, 2023, MMCV will release v2.0.0')
 
 from pyskl.utils.results import (  # noqa: E402
     METRICS,

@@ -8,11 +8,8 @@ import argparse
 import json
 import os
 import os.path as osp
-import warnings
 
 import _bootstrap  # noqa: F401
-
-warnings.filterwarnings('ignore', message='On January 1, 2023, MMCV will release v2.0.0')
 
 
 def parse_args(argv=None):

@@ -10,11 +10,8 @@ import os
 import os.path as osp
 import sys
 import time
-import warnings
 
 import _bootstrap  # noqa: F401
-
-warnings.filterwarnings('ignore', message='On January 1, 2023, MMCV will release v2.0.0')
 
 
 def parse_args(argv=None):

@@ -56,13 +56,6 @@ def is_distributed() -> bool:
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
 
-def default_device() -> torch.device:
-    """The device this process computes on: its local GPU when CUDA is available, else the CPU."""
-    if torch.cuda.is_available():
-        return torch.device('cuda', torch.cuda.current_device())
-    return torch.device('cpu')
-
-
 def broadcast_object(obj, src: int = 0):
     """Send a picklable object from ``src`` to every rank (no-op without a process group)."""
     if not (dist.is_available() and dist.is_initialized()):

@@ -76,8 +76,6 @@ def test_getitem_adds_keys_and_copies(ann_file):
 
 
 def test_list_pipeline_goes_through_compose(ann_file):
-    pytest.importorskip('pyskl.datasets.pipelines.compose')
-
     def add_flag(results):
         results['flag'] = results['frame_dir'] + '!'
         return results
