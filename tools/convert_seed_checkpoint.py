@@ -31,8 +31,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     import torch
 
-    from pyskl.datasets.base import atomic_write_bytes
     from pyskl.utils.checkpoint import get_state_dict, load_checkpoint_file
+    from pyskl.utils.io import atomic_write_bytes
     from pyskl.utils.seed_checkpoint import convert_seed_state_dict
 
     if osp.exists(args.output):

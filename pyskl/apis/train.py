@@ -18,6 +18,7 @@ from ..datasets import build_dataloader, build_dataset
 from ..utils import get_root_logger
 from ..utils.checkpoint import CheckpointError, load_checkpoint, load_checkpoint_file
 from ..utils.dist import get_dist_info, is_distributed
+from ..utils.io import stale_temporary_files
 from ..utils.tensorboard import add_tensorboard_hook
 from .test import evaluation_kwargs, run_test
 from .work_dir import run_records
@@ -109,6 +110,12 @@ def find_resume_checkpoint(work_dir: str, logger=None) -> Optional[Tuple[dict, s
         CheckpointError: there are checkpoints but none can be read (the run does not silently start over).
     """
     logger = logger or get_root_logger()
+    for stale in stale_temporary_files(work_dir, '*.pth'):  # half-written by a killed attempt
+        try:
+            os.remove(stale)
+            logger.info(f'removed {stale}: a checkpoint a killed attempt did not finish writing')
+        except OSError:
+            pass
     latest = osp.join(work_dir, 'latest.pth')
     epochs = sorted(glob.glob(osp.join(glob.escape(work_dir), 'epoch_*.pth')), key=_epoch_of, reverse=True)
     epochs = [p for p in epochs if _epoch_of(p) >= 0]

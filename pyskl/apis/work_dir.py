@@ -16,9 +16,10 @@ checkpoint belongs to; a resumed run keeps the id of the run it continues, and e
 """
 import glob
 import json
-import os
 import os.path as osp
 from typing import Any, List, Optional
+
+from ..utils.io import atomic_write_text
 
 RUN_RECORD_SUFFIX = '.run.json'
 # keys that do not change what a run computes
@@ -154,7 +155,5 @@ def write_run_record(work_dir: str, timestamp: str, run_id: str, effective: dict
     """Write ``<work_dir>/<timestamp>.run.json``; returns its path."""
     path = osp.join(work_dir, timestamp + RUN_RECORD_SUFFIX)
     record = dict(run_id=run_id, timestamp=timestamp, config=effective, **extra)
-    with open(path + '.tmp', 'w', encoding='utf-8') as f:
-        json.dump(record, f, indent=1, sort_keys=True)
-    os.replace(path + '.tmp', path)  # a killed run never leaves half a record
+    atomic_write_text(path, json.dumps(record, indent=1, sort_keys=True))  # a killed run never leaves half a record
     return path

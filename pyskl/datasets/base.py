@@ -2,10 +2,8 @@
 import copy
 import json
 import logging
-import os
 import os.path as osp
 import pickle
-import tempfile
 from abc import ABCMeta, abstractmethod
 from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
@@ -14,6 +12,7 @@ from mmcv.utils import print_log
 from torch.utils.data import Dataset
 
 from ..core.evaluation import mean_average_precision, mean_class_accuracy, seen_unseen_accuracy, top_k_accuracy
+from ..utils.io import atomic_write_bytes
 from ..utils.logger import get_root_logger
 
 ALLOWED_METRICS = ('top_k_accuracy', 'mean_class_accuracy', 'mean_average_precision', 'seen_unseen_accuracy')
@@ -106,23 +105,6 @@ def _to_jsonable(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [_to_jsonable(v) for v in obj]
     return obj
-
-
-def atomic_write_bytes(path: str, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` so that readers see either the old file or the complete new one."""
-    path = osp.abspath(path)
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=osp.dirname(path), prefix=f'.{osp.basename(path)}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 class BaseDataset(Dataset, metaclass=ABCMeta):

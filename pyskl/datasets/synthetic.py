@@ -26,12 +26,13 @@ into the other; configs for this dataset should not use them.
 import logging
 import os
 import pickle
-import secrets
 from dataclasses import dataclass
 from functools import partial
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
+
+from ..utils.io import atomic_write_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -713,26 +714,6 @@ def class_list_csv(names: Sequence[str] = SYNTHETIC_CLASSES) -> str:
     return ''.join(['id,name\n'] + [f'{i},{name}\n' for i, name in enumerate(names)])
 
 
-def _atomic_write(path: Union[str, os.PathLike], data: bytes) -> None:
-    """Write ``data`` to a temporary file next to ``path`` and move it into place, so readers never see half."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    # a unique name in the same folder (so the rename stays on one file system), created with the usual
-    # permissions of a new file
-    tmp_path = os.path.join(directory, f'.{os.path.basename(path)}.{os.getpid()}.{secrets.token_hex(4)}.tmp')
-    try:
-        with open(tmp_path, 'xb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_path, path)
-    except BaseException:
-        if os.path.exists(tmp_path):
-            os.remove(tmp_path)
-        raise
-
-
 def write_synthetic_dataset(out_path: Union[str, os.PathLike],
                             class_list_path: Optional[Union[str, os.PathLike]] = None,
                             **kwargs) -> dict:
@@ -747,9 +728,9 @@ def write_synthetic_dataset(out_path: Union[str, os.PathLike],
         dict: the dataset that was written.
     """
     data = generate_synthetic_dataset(**kwargs)
-    _atomic_write(out_path, pickle.dumps(data, protocol=4))
+    atomic_write_bytes(out_path, pickle.dumps(data, protocol=4))
     logger.info('wrote %s', out_path)
     if class_list_path is not None:
-        _atomic_write(class_list_path, class_list_csv().encode('utf-8'))
+        atomic_write_bytes(class_list_path, class_list_csv().encode('utf-8'))
         logger.info('wrote %s', class_list_path)
     return data

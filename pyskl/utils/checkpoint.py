@@ -23,6 +23,7 @@ from typing import Any, Dict, Iterator, List, Optional, Union
 import numpy as np
 import torch
 
+from .io import atomic_open
 from .logger import get_root_logger
 from .seed_checkpoint import seed_checkpoint_hint
 
@@ -221,14 +222,8 @@ def save_checkpoint_atomic(model: torch.nn.Module, path: str, optimizer=None, me
             checkpoint['optimizer'] = {k: o.state_dict() for k, o in optimizer.items()}
         else:
             checkpoint['optimizer'] = optimizer.state_dict()
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp_path = path + '.tmp'
-    with open(tmp_path, 'wb') as f:
+    with atomic_open(path, 'wb') as f:
         torch.save(checkpoint, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp_path, path)
 
 
 def point_link(link: str, target_name: str) -> None:

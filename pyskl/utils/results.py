@@ -20,13 +20,13 @@ import csv
 import glob
 import io
 import json
-import os
 import os.path as osp
 import re
 import statistics
 from datetime import datetime
 from typing import Any, Dict, List, Optional, Sequence
 
+from .io import atomic_write_text
 from .sweep import SEED_KEY, flatten, is_split_key
 
 RUN_RECORD = 'sweep_run.json'
@@ -421,9 +421,7 @@ def _csv_value(v: Any) -> Any:
 
 
 def write_atomic(path: str, text: str) -> None:
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'w', encoding='utf-8') as f:
-        f.write(text)
-    os.replace(tmp, path)
+    """Write a table or record atomically (see `pyskl.utils.io`)."""
+    atomic_write_text(path, text)
 
 

@@ -6,7 +6,8 @@ import os
 import os.path as osp
 from typing import Any, Iterable, Sequence
 
-from ..datasets.base import _to_jsonable, atomic_write_bytes
+from ..datasets.base import _to_jsonable
+from ..utils.io import atomic_write_bytes
 
 
 def check_new_files(paths: Iterable[str], overwrite: bool = False) -> None:

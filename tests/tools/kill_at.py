@@ -80,11 +80,11 @@ def install(point: str) -> None:
     elif kind == 'checkpoint':
         import torch
         save = torch.save
-        target = f'epoch_{nums[0]}.pth.tmp'
+        target = f'.epoch_{nums[0]}.pth.'  # the temporary file of pyskl.utils.io.atomic_open
 
         def patched_save(obj, f, *args, **kwargs):
-            name = f if isinstance(f, str) else getattr(f, 'name', '')
-            if str(name).endswith(target):
+            name = os.path.basename(str(f if isinstance(f, str) else getattr(f, 'name', '')))
+            if target in name and name.endswith('.tmp'):
                 buffer = io.BytesIO()
                 save(obj, buffer, *args, **kwargs)
                 data = buffer.getvalue()

@@ -53,7 +53,8 @@ def test_embeddings_put_clips_and_sentences_in_one_space(run, model, tmp_path):
     # the similarity heatmap: mean cosine of each class's clips with every sentence
     unit = feats / np.linalg.norm(feats, axis=1, keepdims=True)
     for c in (0, 5):
-        np.testing.assert_allclose(result['similarity'][c], (unit[labels == c] @ text.T).mean(axis=0), rtol=1e-5)
+        np.testing.assert_allclose(result['similarity'][c], (unit[labels == c] @ text.T).mean(axis=0), rtol=1e-5,
+                                   atol=1e-6)
     with (tmp_path / 'similarity.csv').open() as f:
         table = list(csv.reader(f))
     np.testing.assert_allclose(np.array(table[1:])[:, 1:].astype(float), result['similarity'], atol=1e-6)
