@@ -97,10 +97,15 @@ def read_run_record(work_dir: str) -> Optional[dict]:
 
 
 def work_dir_used(work_dir: str) -> bool:
-    """Whether a run already wrote into ``work_dir`` (a run record or any checkpoint)."""
+    """Whether a run already wrote a checkpoint (``latest.pth``, ``epoch_*.pth`` or ``best_*.pth``) into ``work_dir``.
+
+    A work dir holding only the records and logs of runs that stopped before their first checkpoint (a typo in
+    the config, a missing file) has nothing to continue or protect: a new run starts there, and its own records,
+    logs and config dump have names of their own (its timestamp), so nothing of the earlier attempts is replaced.
+    """
     if not osp.isdir(work_dir):
         return False
-    if osp.lexists(osp.join(work_dir, 'latest.pth')) or run_records(work_dir):
+    if osp.lexists(osp.join(work_dir, 'latest.pth')):
         return True
     return bool(glob.glob(osp.join(glob.escape(work_dir), '*.pth')))
 

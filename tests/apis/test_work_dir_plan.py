@@ -15,6 +15,12 @@ from pyskl.apis.work_dir import (
 )
 
 
+def trained(work_dir, cfg, timestamp='20260101_000000', run_id='run-a'):
+    """A work dir that holds a run's record and its first checkpoint."""
+    write_run_record(str(work_dir), timestamp, run_id, cfg)
+    (work_dir / 'epoch_1.pth').write_bytes(b'x')
+
+
 def make_cfg(**changes):
     cfg = Config(dict(optimizer=dict(type='SGD', lr=0.1), total_epochs=2, seed=0, work_dir='w',
                       data=dict(train=dict(pipeline=[dict(type='A', scale=(1, 2)), dict(type='B')]))))
@@ -45,13 +51,13 @@ def test_fresh_work_dir_is_a_new_run(tmp_path):
 
 
 def test_same_config_resumes_with_the_recorded_run_id(tmp_path):
-    write_run_record(str(tmp_path), '20260101_000000', 'run-a', make_cfg())
+    trained(tmp_path, make_cfg())
     plan = plan_run(str(tmp_path), make_cfg(), '20260102_000000')
     assert plan['resume'] and plan['run_id'] == 'run-a' and plan['work_dir'] == str(tmp_path)
 
 
 def test_changed_config_is_refused_before_writing(tmp_path):
-    write_run_record(str(tmp_path), '20260101_000000', 'run-a', make_cfg())
+    trained(tmp_path, make_cfg())
     before = sorted(p.name for p in tmp_path.iterdir())
     with pytest.raises(WorkDirConflict) as err:
         plan_run(str(tmp_path), make_cfg(**{'optimizer.lr': 0.001}), '20260102_000000')
@@ -62,7 +68,7 @@ def test_changed_config_is_refused_before_writing(tmp_path):
 
 
 def test_no_auto_resume_in_a_used_work_dir_is_refused(tmp_path):
-    write_run_record(str(tmp_path), '20260101_000000', 'run-a', make_cfg())
+    trained(tmp_path, make_cfg())
     with pytest.raises(WorkDirConflict, match='--no-auto-resume'):
         plan_run(str(tmp_path), make_cfg(), '20260102_000000', auto_resume=False)
 
@@ -76,7 +82,7 @@ def test_checkpoints_without_a_record_are_refused(tmp_path):
 
 @pytest.mark.parametrize('how', ['force', 'resume_from'])
 def test_force_and_explicit_resume_write_to_a_fresh_sub_folder(tmp_path, how):
-    write_run_record(str(tmp_path), '20260101_000000', 'run-a', make_cfg())
+    trained(tmp_path, make_cfg())
     kwargs = dict(force=True) if how == 'force' else dict(resume_from=str(tmp_path / 'epoch_1.pth'))
     plan = plan_run(str(tmp_path), make_cfg(total_epochs=3), '20260102_000000', **kwargs)
     assert plan['work_dir'] == str(tmp_path / 'run_20260102_000000')
@@ -90,3 +96,15 @@ def test_newest_record_wins(tmp_path):
     record = read_run_record(str(tmp_path))
     assert record['timestamp'] == '20260102_000000' and record['note'] == 'second attempt'
     assert json.loads((tmp_path / '20260101_000000.run.json').read_text())['run_id'] == 'run-a'
+
+
+def test_a_run_that_stopped_before_its_first_checkpoint_does_not_claim_the_work_dir(tmp_path):
+    """A typo that stops a run at start-up leaves a record and a log; the corrected command trains there."""
+    write_run_record(str(tmp_path), '20260101_000000', 'run-a', make_cfg(total_epochs=3))
+    assert not work_dir_used(str(tmp_path))
+    plan = plan_run(str(tmp_path), make_cfg(), '20260102_000000')
+    assert plan == dict(work_dir=str(tmp_path), run_id='20260102_000000', resume=False, note='')
+    (tmp_path / 'best_top1_acc_epoch_1.pth').write_bytes(b'x')  # a killed attempt that evaluated once
+    assert work_dir_used(str(tmp_path))
+    with pytest.raises(WorkDirConflict, match='total_epochs'):
+        plan_run(str(tmp_path), make_cfg(), '20260103_000000')
