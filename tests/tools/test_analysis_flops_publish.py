@@ -64,8 +64,9 @@ def test_publish_model_drops_the_optimizer_and_names_the_hash(tmp_path):
     model(torch.ones(1, 3)).sum().backward()
     optimizer.step()
     src = tmp_path / 'epoch_3.pth'
+    private_path = tmp_path / 'private' / 'data.pkl'  # a local path the published file must not carry
     torch.save(dict(state_dict=model.state_dict(), optimizer=optimizer.state_dict(),
-                    meta=dict(epoch=3, config='ann_file = "/home/me/data.pkl"')), str(src))
+                    meta=dict(epoch=3, config=f'ann_file = "{private_path}"')), str(src))
     tool = load_tool('analysis/publish_model.py')
     final = tool.main([str(src), str(tmp_path / 'linear.pth')])
     digest = hashlib.sha256(open(final, 'rb').read()).hexdigest()
