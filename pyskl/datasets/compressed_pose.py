@@ -23,34 +23,16 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
-from ..utils.safe_pickle import UnsafeGlobalError, pickle_loader
 from .errors import AnnotationError, sample_error
+from .pickle_io import read_pickle, unpickle_stream
 
 _WARNED = set()  # mc_cfg values already warned about in this process
 _PICKLE_FLAG = 1  # pymemcache's flag for pickled values (pyskl's pickle_serde writes the same)
 
 
-def _unpickle(stream, what: str, unsafe: bool = False) -> Any:
-    """Unpickle a raw_file or a cached value through the restricted unpickler (plain pickle when ``unsafe``).
-
-    This is the one place where raw files and cached values are unpickled.
-    """
-    try:
-        return pickle_loader(unsafe)(stream)
-    except UnsafeGlobalError as e:
-        raise AnnotationError(f'{what} refers to {e.global_name}, which a data pickle may not load: raw files are '
-                              'read by a restricted unpickler that admits only builtin containers / scalars and numpy '
-                              'arrays, because any other global can run code. If you trust the file, load it with '
-                              'PoseDataset(..., unsafe_pickle=True)') from e
-    except Exception as e:
-        raise AnnotationError(f'{what} could not be unpickled ({type(e).__name__}: {e}); it is corrupt or not a '
-                              'pyskl raw_file') from e
-
-
 def _load_raw_file(path: str, unsafe: bool = False) -> Any:
-    """The contents of the pickle ``path``."""
-    with open(path, 'rb') as f:
-        return _unpickle(f, f'raw_file {path}', unsafe)
+    """The contents of the pickle ``path`` (restricted unpickling unless ``unsafe``)."""
+    return read_pickle(path, 'raw_file', unsafe)
 
 
 def is_compressed(ann: dict) -> bool:
@@ -220,7 +202,7 @@ class _Serde:
     def deserialize(self, key, value, flags):
         if flags != _PICKLE_FLAG:
             return None  # not written by us or pyskl: treat as a miss
-        return _unpickle(io.BytesIO(value), f'memcached value {key!r}', self.unsafe)
+        return unpickle_stream(io.BytesIO(value), f'memcached value {key!r}', self.unsafe)
 
 
 def _memcache_client(mc_cfg: tuple, unsafe_pickle: bool = False):

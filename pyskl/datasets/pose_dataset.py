@@ -1,58 +1,22 @@
 """`PoseDataset`: pyskl's skeleton annotation pickles, validated once at load time."""
-import os
 import os.path as osp
-import pickle
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from ..utils.logger import get_root_logger
-from ..utils.safe_pickle import UnsafeGlobalError, pickle_loader
 from . import annotation_checks as checks
 from . import compressed_pose
 from .base import BaseDataset
 from .builder import DATASETS
 from .errors import AnnotationError, sample_error
+from .pickle_io import read_pickle as _read_pickle
 
 _MAX_LISTED = 5
 
 
 def _is_int(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
-def _read_pickle(path: str, what: str = 'ann_file', unsafe: bool = False):
-    """Unpickle ``path``, turning every failure into an error that names the file and says what is wrong.
-
-    The file goes through the restricted unpickler of `pyskl.utils.safe_pickle` (builtin containers / scalars and
-    numpy arrays only) unless ``unsafe`` (``PoseDataset(unsafe_pickle=True)``), which uses plain ``pickle.load``.
-    """
-    if not osp.exists(path):
-        relative = '' if osp.isabs(path) else f' (relative to the working directory {os.getcwd()})'
-        raise FileNotFoundError(f'{what} {path} does not exist{relative}. Download or generate the annotation pickle '
-                                '(see the scripts in tools/data) or fix the path in the config.')
-    if osp.isdir(path):
-        raise AnnotationError(f'{what} {path} is a directory; expected a pyskl annotation pickle file')
-    load = pickle_loader(unsafe)
-    try:
-        with open(path, 'rb') as f:
-            return load(f)
-    except UnsafeGlobalError as e:
-        raise AnnotationError(f'{what} {path} refers to {e.global_name}, which a data pickle may not load: '
-                              'annotation pickles are read by a restricted unpickler that admits only builtin '
-                              'containers / scalars and numpy arrays, because any other global can run code. If '
-                              'you trust the file, load it with PoseDataset(..., unsafe_pickle=True); better, '
-                              're-save it with plain dicts, lists and numpy arrays') from e
-    except EOFError as e:
-        raise AnnotationError(f'{what} {path} is empty or truncated (the pickle data ends early: {e}); '
-                              're-download or regenerate it') from e
-    except pickle.UnpicklingError as e:
-        if 'truncated' in str(e):
-            raise AnnotationError(f'{what} {path} is truncated ({e}); re-download or regenerate it') from e
-        raise AnnotationError(f'{what} {path} is not a pickle file ({e}); expected a pyskl annotation pickle') from e
-    except Exception as e:
-        raise AnnotationError(f'{what} {path} could not be unpickled ({type(e).__name__}: {e}); it is corrupt or '
-                              'not a pyskl annotation pickle') from e
 
 
 @DATASETS.register_module()

@@ -4,7 +4,7 @@ from typing import List, Optional
 
 import numpy as np
 
-from ..datasets.pose_dataset import _read_pickle
+from ..datasets.pickle_io import read_pickle as _read_pickle
 from ..utils.class_lists import load_class_list
 
 

@@ -1,7 +1,7 @@
 """Pose samples from an annotation pickle for the single-sample tools (inference, the viewer)."""
 from typing import List, Optional, Sequence
 
-from ..datasets.pose_dataset import _read_pickle
+from ..datasets.pickle_io import read_pickle as _read_pickle
 
 
 def load_pose_samples(path: str) -> List[dict]:
