@@ -94,3 +94,33 @@ def test_visece_frames_are_as_wide_as_the_text_encoder_cross_attends_to():
     width = visece['video_encoder'].get(
         'output_channels', inspect.signature(Visece_Video).parameters['output_channels'].default)
     assert width == visece['text_encoder']['config']['encoder_width'] == 768
+
+
+SCHEDULE_KEYS = ('optimizer_config', 'lr_config', 'total_epochs', 'log_config', 'checkpoint_config')
+
+
+def assigned_names(path: Path) -> Set[str]:
+    return {target.id for node in ast.parse(path.read_text()).body if isinstance(node, ast.Assign)
+            for target in node.targets if isinstance(target, ast.Name)}
+
+
+@pytest.mark.parametrize('path', EXPERIMENTS, ids=[str(p.relative_to(CONFIG_ROOT)) for p in EXPERIMENTS])
+def test_schedules_are_written_in_the_bases_only(path):
+    # an experiment sets its learning rate (what a sweep changes); the schedule comes from _base_/schedules/
+    restated = sorted(assigned_names(path) & set(SCHEDULE_KEYS))
+    assert not restated, f'{path.relative_to(CONFIG_ROOT)} restates {restated}; inherit a _base_/schedules/ file'
+
+
+def test_the_demo_text_recognizers_share_one_model_base():
+    base = merged(MODEL_BASES / 'visece_minilm_demo.py')['model']
+    # ITM replaces text_encoder (cross-attention layers), zero-shot adds to test_cfg; the rest holds in every demo
+    shared = {k: v for k, v in base.items() if k not in ('type', 'video_encoder', 'text_encoder', 'test_cfg')}
+    demos = [p for p in EXPERIMENTS if p.parent.name == 'demo' and 'posec3d' not in p.name]
+    assert len(demos) >= 5
+    for path in demos:
+        model = merged(path)['model']
+        assert {k: model[k] for k in shared} == shared, path.name
+        for arg in ('res_out_channels', 'base_channels', 'stage_blocks'):
+            assert model['video_encoder'][arg] == base['video_encoder'][arg], f'{path.name}: video_encoder.{arg}'
+        assert not stated_keywords(path) & {'embed_dim', 'text_lists', 'text_encoder_init', 'base_channels'}, \
+            f'{path.name} restates the demo model base'

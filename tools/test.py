@@ -44,9 +44,10 @@ def main(argv=None):
     from mmcv import Config
 
     from pyskl.apis.test import evaluation_kwargs, run_test
-    from pyskl.apis.train import build_test_loader, check_data_keys, model_num_classes
     from pyskl.core.parallel import wrap_model
+    from pyskl.datasets.from_config import build_test_loader, check_data_keys
     from pyskl.models import build_model
+    from pyskl.models.recognizers.base import model_num_classes
     from pyskl.utils import get_root_logger
     from pyskl.utils.checkpoint import CheckpointError, load_checkpoint, set_unsafe_load
     from pyskl.utils.dist import get_dist_info, init_dist, is_distributed

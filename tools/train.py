@@ -69,10 +69,11 @@ def main(argv=None):
 
     from pyskl import __version__
     from pyskl.apis import train_model
-    from pyskl.apis.train import check_data_keys, dataset_defaults, model_num_classes
     from pyskl.apis.work_dir import WorkDirConflict, effective_config, plan_run, read_run_record, write_run_record
     from pyskl.datasets import build_dataset
+    from pyskl.datasets.from_config import check_data_keys, dataset_defaults
     from pyskl.models import build_model
+    from pyskl.models.recognizers.base import model_num_classes
     from pyskl.utils import get_root_logger
     from pyskl.utils.checkpoint import set_unsafe_load
     from pyskl.utils.dist import broadcast_object, get_dist_info, init_dist

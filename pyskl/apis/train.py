@@ -14,7 +14,9 @@ from ..core.fast_paths import apply_fast_paths
 from ..core.hooks import DistEvalHook, EvalHook
 from ..core.parallel import wrap_model
 from ..core.runner import AmpOptimizerHook, EpochRunner, RngStateHook
-from ..datasets import build_dataloader, build_dataset
+from ..datasets import build_dataloader
+from ..datasets.from_config import build_eval_loader, build_test_loader, check_data_keys, loader_settings
+from ..models.recognizers.base import model_num_classes
 from ..utils import get_root_logger
 from ..utils.checkpoint import CheckpointError, load_checkpoint, load_checkpoint_file
 from ..utils.dist import get_dist_info, is_distributed
@@ -23,76 +25,10 @@ from ..utils.tensorboard import add_tensorboard_hook
 from .test import evaluation_kwargs, run_test
 from .work_dir import run_records
 
-LOADER_KEYS = ('videos_per_gpu', 'workers_per_gpu', 'persistent_workers', 'pin_memory', 'prefetch_factor',
-               'drop_last', 'shuffle')
-SHARED_LOADER_KEYS = ('videos_per_gpu', 'workers_per_gpu', 'persistent_workers', 'pin_memory', 'prefetch_factor')
-DATA_KEYS = ('train', 'val', 'test', 'train_dataloader', 'val_dataloader', 'test_dataloader') + SHARED_LOADER_KEYS
 # the evaluation hook runs before the checkpoint hook (NORMAL, 50) so that an epoch checkpoint records the best
 # score of its own evaluation; the generator states are gathered in between
 EVAL_HOOK_PRIORITY = 'ABOVE_NORMAL'
 RNG_HOOK_PRIORITY = 45
-
-
-def check_data_keys(cfg) -> None:
-    """Refuse unknown keys in ``cfg.data`` (e.g. the typo ``videos_per_gpus``), listing the known ones."""
-    unknown = sorted(set(cfg.data) - set(DATA_KEYS))
-    if unknown:
-        raise KeyError(f'unknown keys in data: {unknown}; known: {list(DATA_KEYS)}')
-
-
-def model_num_classes(model) -> Optional[int]:
-    """The number of classes a built recognizer scores: ``cls_head.num_classes`` for `Recognizer3D`, the number of
-    class sentences for the text recognizers; None when the model says neither."""
-    model = getattr(model, 'module', model)
-    value = getattr(model, 'num_classes', None)
-    if isinstance(value, int):
-        return value
-    head = getattr(model, 'cls_head', None)
-    if head is not None and isinstance(getattr(head, 'num_classes', None), int):
-        return head.num_classes
-    branch = getattr(model, 'text_branch', None)
-    if branch is not None and isinstance(getattr(branch, 'num_sentences', None), int):
-        return branch.num_sentences
-    return None
-
-
-def dataset_defaults(num_classes: Optional[int], **extra) -> dict:
-    """Default arguments for `build_dataset`: the model's ``num_classes`` (so every label is range-checked)."""
-    defaults = dict(extra)
-    if num_classes is not None:
-        defaults['num_classes'] = int(num_classes)
-    return defaults
-
-
-def loader_settings(cfg, split: str, **defaults) -> dict:
-    """Data-loader arguments for ``split`` ('train', 'val' or 'test') from ``cfg.data``.
-
-    ``cfg.data`` holds the shared settings (``videos_per_gpu``, ``workers_per_gpu``, ``persistent_workers``,
-    ``pin_memory``, ``prefetch_factor``); ``cfg.data.<split>_dataloader`` overrides them for one split.
-    """
-    data = cfg.data
-    check_data_keys(cfg)
-    settings = dict(videos_per_gpu=data.get('videos_per_gpu', 1), workers_per_gpu=data.get('workers_per_gpu', 2))
-    for key in ('persistent_workers', 'pin_memory', 'prefetch_factor'):
-        if key in data:
-            settings[key] = data[key]
-    settings.update(defaults)
-    settings.update(data.get(f'{split}_dataloader', {}))
-    unknown = set(settings) - set(LOADER_KEYS)
-    if unknown:
-        raise KeyError(f'unknown keys in data.{split}_dataloader: {sorted(unknown)}; known: {list(LOADER_KEYS)}')
-    return settings
-
-
-def build_test_loader(cfg, distributed: bool, num_classes: Optional[int] = None):
-    """The test dataset (``cfg.data.test`` in test mode) and its loader: no shuffling, results in dataset order.
-
-    ``num_classes`` (the model's) is passed to the dataset, which then checks every label against it.
-    """
-    dataset = build_dataset(cfg.data.test, dataset_defaults(num_classes, test_mode=True))
-    loader = build_dataloader(dataset, dist=distributed, shuffle=False,
-                              **loader_settings(cfg, 'test', persistent_workers=False))
-    return dataset, loader
 
 
 def _epoch_of(path: str) -> int:
@@ -224,9 +160,7 @@ def train_model(model, dataset, cfg, validate: bool = False, test: Optional[dict
         eval_cfg = dict(cfg.get('evaluation', {}))
         eval_cfg.setdefault('save_best', 'auto')
         eval_cfg.setdefault('by_epoch', True)
-        val_dataset = build_dataset(cfg.data.val, dataset_defaults(num_classes, test_mode=True))
-        val_loader = build_dataloader(val_dataset, dist=distributed, shuffle=False,
-                                      **loader_settings(cfg, 'val', persistent_workers=False))
+        _, val_loader = build_eval_loader(cfg, 'val', distributed, num_classes)
         hook_type = DistEvalHook if distributed else EvalHook
         eval_hook = hook_type(val_loader, **eval_cfg)
         runner.register_hook(eval_hook, priority=EVAL_HOOK_PRIORITY)

@@ -9,6 +9,8 @@ import os.path as osp
 from mmcv.runner import DistEvalHook as MMCVDistEvalHook
 from mmcv.runner import EvalHook as MMCVEvalHook
 
+from .loops import multi_gpu_test, single_gpu_test
+
 
 class _SaveBestMixin:
 
@@ -42,7 +44,6 @@ class EvalHook(_SaveBestMixin, MMCVEvalHook):
     greater_keys = ['acc', 'top', 'AR@', 'auc', 'precision', 'mAP', 'hm', 'harmonic']
 
     def __init__(self, dataloader, **kwargs):
-        from ..apis.test import single_gpu_test
         kwargs.setdefault('test_fn', single_gpu_test)
         super().__init__(dataloader, **kwargs)
 
@@ -52,7 +53,6 @@ class DistEvalHook(_SaveBestMixin, MMCVDistEvalHook):
     greater_keys = EvalHook.greater_keys
 
     def __init__(self, dataloader, **kwargs):
-        from ..apis.test import multi_gpu_test
         kwargs.setdefault('test_fn', multi_gpu_test)
         super().__init__(dataloader, **kwargs)
 

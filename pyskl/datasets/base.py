@@ -14,6 +14,7 @@ from torch.utils.data import Dataset
 from ..core.evaluation import mean_average_precision, mean_class_accuracy, seen_unseen_accuracy, top_k_accuracy
 from ..utils.io import atomic_write_bytes
 from ..utils.logger import get_root_logger
+from .pipelines import Compose
 
 ALLOWED_METRICS = ('top_k_accuracy', 'mean_class_accuracy', 'mean_average_precision', 'seen_unseen_accuracy')
 
@@ -159,7 +160,6 @@ class BaseDataset(Dataset, metaclass=ABCMeta):
         if pipeline is None:
             return None
         if isinstance(pipeline, (list, tuple)):
-            from .pipelines import Compose
             return Compose(list(pipeline))
         if callable(pipeline):
             return pipeline

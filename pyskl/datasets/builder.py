@@ -15,14 +15,14 @@ import numpy as np
 import torch
 from mmcv.parallel import collate
 from mmcv.runner import get_dist_info
-from mmcv.utils import Registry
 from torch.utils.data import DataLoader, Dataset, Sampler, get_worker_info
 from torch.utils.data.distributed import DistributedSampler
 
 from ..utils.registry import build_with_known_types
+from .dataset_wrappers import ConcatDataset, RepeatDataset
+from .registry import DATASETS, PIPELINES
 
-DATASETS = Registry('dataset')
-PIPELINES = Registry('pipeline')
+__all__ = ['DATASETS', 'PIPELINES', 'build_dataset', 'build_dataloader', 'SeededSampler', 'SeededSamples']
 
 
 def build_dataset(cfg, default_args=None):
@@ -30,7 +30,6 @@ def build_dataset(cfg, default_args=None):
 
     A list of configs becomes a `ConcatDataset` of them.
     """
-    from .dataset_wrappers import ConcatDataset, RepeatDataset
     if isinstance(cfg, (list, tuple)):
         return ConcatDataset([build_dataset(c, default_args) for c in cfg])
     if cfg.get('type') == 'RepeatDataset':

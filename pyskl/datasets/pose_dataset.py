@@ -8,9 +8,9 @@ from ..utils.logger import get_root_logger
 from . import annotation_checks as checks
 from . import compressed_pose
 from .base import BaseDataset
-from .builder import DATASETS
 from .errors import AnnotationError, sample_error
 from .pickle_io import read_pickle as _read_pickle
+from .registry import DATASETS
 
 _MAX_LISTED = 5
 

@@ -1,10 +1,12 @@
 """Skeleton clips as image frames (COCO-17 limbs drawn with OpenCV) and writing them as GIF / MP4 (imageio)."""
 import importlib.util
-import os
+import io
 import os.path as osp
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
+
+from .outputs import write_bytes
 
 # COCO-17 limbs (joint index pairs) and whether each is on the person's left (0), right (1) or centre (2)
 COCO17_LIMBS = ((0, 1), (0, 2), (1, 3), (2, 4), (5, 6), (5, 7), (7, 9), (6, 8), (8, 10), (5, 11), (6, 12), (11, 12),
@@ -98,14 +100,11 @@ def write_video(path: str, frames: Sequence[np.ndarray], fps: float = 10.0) -> N
         height, width = height + height % 2, width + width % 2
     frames = [np.pad(f, ((0, height - f.shape[0]), (0, width - f.shape[1]), (0, 0)), constant_values=255)
               for f in frames]
-    os.makedirs(osp.dirname(osp.abspath(path)) or '.', exist_ok=True)
-    tmp = osp.join(osp.dirname(osp.abspath(path)), f'.{osp.basename(path)}.tmp{ext}')
-    try:
-        if ext == '.gif':
-            imageio.mimsave(tmp, frames, format='GIF', duration=1000.0 / fps, loop=0)
-        else:
-            imageio.mimsave(tmp, frames, format='FFMPEG', fps=fps, macro_block_size=1)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    # encoded in memory (imageio stages what its ffmpeg writer needs in a temporary file of its own, which it
+    # removes), then written by the package's one atomic writer
+    buffer = io.BytesIO()
+    if ext == '.gif':
+        imageio.mimsave(buffer, frames, format='GIF', duration=1000.0 / fps, loop=0)
+    else:
+        imageio.mimsave(buffer, frames, format='FFMPEG', fps=fps, macro_block_size=1)
+    write_bytes(path, buffer.getvalue())

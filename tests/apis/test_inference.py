@@ -15,7 +15,7 @@ from e2e_utils import write_tiny_config  # noqa: E402
 from pyskl.apis import inference_recognizer, init_recognizer  # noqa: E402
 from pyskl.apis.inference import class_names_of, sample_scores  # noqa: E402
 from pyskl.apis.test import single_gpu_test  # noqa: E402
-from pyskl.apis.train import build_test_loader  # noqa: E402
+from pyskl.datasets.from_config import build_test_loader  # noqa: E402
 from pyskl.visualization import load_pose_samples  # noqa: E402
 
 

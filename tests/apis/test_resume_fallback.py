@@ -5,14 +5,9 @@ import pytest
 import torch
 from mmcv import Config
 
-from pyskl.apis.train import (
-    check_data_keys,
-    find_resume_checkpoint,
-    loader_settings,
-    model_num_classes,
-    remove_orphan_best,
-    warn_if_never_validated,
-)
+from pyskl.apis.train import find_resume_checkpoint, remove_orphan_best, warn_if_never_validated
+from pyskl.datasets.from_config import check_data_keys, loader_settings
+from pyskl.models.recognizers.base import model_num_classes
 from pyskl.utils.checkpoint import CheckpointError, save_checkpoint_atomic
 
 

@@ -59,8 +59,8 @@ def install(point: str) -> None:
             return run_iter(self, data_batch, train_mode, **kwargs)
         EpochRunner.run_iter = patched_run_iter
     elif kind == 'eval':
-        from pyskl.apis import test as test_module
         from pyskl.core import hooks
+        from pyskl.core import loops as test_module
         state = dict(epoch=None, batches=0)
         for cls in (hooks.EvalHook, hooks.DistEvalHook):
             original = cls._do_evaluate

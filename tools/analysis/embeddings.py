@@ -25,7 +25,7 @@ def clip_embeddings(model, cfg, max_clips: Optional[int] = None) -> Tuple[np.nda
     import torch
 
     from pyskl.apis.test import single_gpu_test
-    from pyskl.apis.train import build_test_loader
+    from pyskl.datasets.from_config import build_test_loader
     dataset, loader = build_test_loader(cfg, distributed=False)
     if max_clips is not None and max_clips < len(dataset):
         subset = torch.utils.data.Subset(dataset, range(max_clips))

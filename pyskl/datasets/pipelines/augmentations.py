@@ -4,7 +4,7 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 import mmcv
 import numpy as np
 
-from ..builder import PIPELINES
+from ..registry import PIPELINES
 from .pose_related import combine_quadruple
 
 

@@ -3,7 +3,7 @@ from collections.abc import Sequence
 from typing import Callable, Optional, Union
 
 from ...utils.registry import build_with_known_types
-from ..builder import PIPELINES
+from ..registry import PIPELINES
 
 
 @PIPELINES.register_module()

@@ -1,7 +1,7 @@
 """`DecompressPose`: pyskl's compressed skeletons (one row per detected person) to ``[M, T, V, 2]`` arrays."""
 import numpy as np
 
-from ..builder import PIPELINES
+from ..registry import PIPELINES
 
 _FLOAT16_MAX = float(np.finfo(np.float16).max)
 

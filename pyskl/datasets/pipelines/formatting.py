@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from mmcv.parallel import DataContainer
 
-from ..builder import PIPELINES
+from ..registry import PIPELINES
 
 
 def to_tensor(data, name: str = 'data') -> torch.Tensor:

@@ -19,7 +19,7 @@ from ...heatmaps import (
     HeatmapSpec,
     draw_heatmaps,
 )
-from ..builder import PIPELINES
+from ..registry import PIPELINES
 
 __all__ = ['GeneratePoseTarget', 'draw_heatmaps', 'COCO_SKELETONS', 'COCO_LEFT_KP', 'COCO_RIGHT_KP',
            'COCO_LEFT_LIMB', 'COCO_RIGHT_LIMB', 'HEATMAP_EPS']

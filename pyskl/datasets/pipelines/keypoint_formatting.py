@@ -1,7 +1,7 @@
 """`FormatCompactKeypoints`: end a pose pipeline at fixed-shape keypoints, for heatmaps drawn inside the model."""
 import numpy as np
 
-from ..builder import PIPELINES
+from ..registry import PIPELINES
 
 # Coordinate given to the padding people: far outside any image, so that no window of theirs reaches a pixel
 # (whatever sigma, scaling or use_score), on top of their score 0.

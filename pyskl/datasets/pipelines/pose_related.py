@@ -3,7 +3,7 @@ from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ..builder import PIPELINES
+from ..registry import PIPELINES
 
 
 def combine_quadruple(outer: Sequence[float], inner: Sequence[float]) -> Tuple[float, float, float, float]:

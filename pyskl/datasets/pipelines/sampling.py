@@ -3,7 +3,7 @@ from typing import Tuple, Union
 
 import numpy as np
 
-from ..builder import PIPELINES
+from ..registry import PIPELINES
 
 
 @PIPELINES.register_module()

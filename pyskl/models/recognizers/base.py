@@ -24,6 +24,23 @@ class UnknownConfigKeyError(KeyError):
         return str(self.args[0]) if self.args else ''
 
 
+def model_num_classes(model: nn.Module) -> Optional[int]:
+    """The number of classes a built recognizer scores (through a DDP / data-parallel wrapper too):
+    ``num_classes`` or ``cls_head.num_classes`` for `Recognizer3D`, the number of class sentences for the text
+    recognizers; None when the model says neither."""
+    model = getattr(model, 'module', model)
+    value = getattr(model, 'num_classes', None)
+    if isinstance(value, int):
+        return value
+    head = getattr(model, 'cls_head', None)
+    if head is not None and isinstance(getattr(head, 'num_classes', None), int):
+        return head.num_classes
+    branch = getattr(model, 'text_branch', None)
+    if branch is not None and isinstance(getattr(branch, 'num_sentences', None), int):
+        return branch.num_sentences
+    return None
+
+
 def _build_part(cfg: Union[Dict, nn.Module, None], builder) -> Optional[nn.Module]:
     """Build a sub-module from a config; pass an already built module through; None stays None."""
     if cfg is None or isinstance(cfg, nn.Module):

@@ -268,8 +268,8 @@ class BertModel(nn.Module):
     ``encoder_hidden_states``.
 
     The constructor initialises weights randomly (normal(0, initializer_range) for Linear and Embedding weights, zero
-    biases, unit LayerNorms). Pretrained BERT weights load with :meth:`from_pretrained_weights` or
-    :func:`pyskl.models.text.build_text_encoder`.
+    biases, unit LayerNorms). Pretrained BERT weights load with :func:`pyskl.models.text.build_text_encoder`
+    (``pretrained.py``, which builds on this module; this module imports nothing of it).
 
     Args:
         config (BertConfig | dict): the architecture, e.g. ``dict(hidden_size=768, num_hidden_layers=12,
@@ -382,20 +382,3 @@ class BertModel(nn.Module):
         hidden_states = self.encoder(hidden_states, self_mask, encoder_hidden_states, encoder_mask)
         pooled = self.pooler(hidden_states) if self.pooler is not None else None
         return BaseModelOutputWithPoolingAndCrossAttentions(last_hidden_state=hidden_states, pooler_output=pooled)
-
-    @classmethod
-    def from_pretrained_weights(cls,
-                                name_or_path: Optional[str] = 'minilm',
-                                config: Union[BertConfig, Mapping[str, Any], None] = None,
-                                **kwargs: Any) -> 'BertModel':
-        """Build the model and load pretrained BERT weights; see :func:`pyskl.models.text.build_text_encoder`.
-
-        Args:
-            name_or_path (str | None): ``'minilm'`` (packaged offline default), a local folder, a Hugging Face
-                model name found in the local cache, or None for random weights.
-            config (BertConfig | dict | None): the wanted architecture; the weights' own sizes win on disagreement.
-            **kwargs: ``vocab_size``, ``add_cross_attention``, ``encoder_width``, ``add_pooling_layer``,
-                ``cache_dir``.
-        """
-        from .pretrained import build_text_encoder
-        return build_text_encoder(config=config, text_encoder_init=name_or_path, **kwargs)

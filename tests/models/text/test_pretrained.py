@@ -9,7 +9,6 @@ import transformers
 from safetensors.torch import load_file, save_file
 
 from pyskl.models.text import (
-    BertModel,
     build_text_encoder,
     build_tokenizer,
     find_in_hf_cache,
@@ -152,7 +151,7 @@ def test_hub_name_found_in_local_cache(tmp_path):
     snapshot = hf_cache_entry(tmp_path / 'hub', 'org/tiny-bert', source, ['config.json', 'model.safetensors'])
     assert find_in_hf_cache('org/tiny-bert', cache_dir=str(tmp_path / 'hub')) == str(snapshot)
     assert find_in_hf_cache('org/other-bert', cache_dir=str(tmp_path / 'hub')) is None
-    model = BertModel.from_pretrained_weights('org/tiny-bert', cache_dir=str(tmp_path / 'hub')).eval()
+    model = build_text_encoder(text_encoder_init='org/tiny-bert', cache_dir=str(tmp_path / 'hub')).eval()
     ids = torch.randint(1, 100, (2, 6))
     with torch.no_grad():
         torch.testing.assert_close(model(ids).last_hidden_state, reference(input_ids=ids).last_hidden_state,
