@@ -3,7 +3,7 @@
 For the standard training shape (1 clip x 48 frames, 2 people, 17 joints, 56x56) and the standard test shape
 (10 clips x 48 frames, 2 people, 64x64, ``double``) it prints samples/s of
 
-- the per-point reference (``tests/datasets/heatmap_reference.py``: one `draw_point` per frame, person and joint,
+- the per-point reference (``tests/helpers/heatmap_reference.py``: one `draw_point` per frame, person and joint,
   then the mirrored copy concatenated: the algorithm of pyskl),
 - the vectorised `GeneratePoseTarget` (one process, one thread) and its speed-up,
 - the memory-write bandwidth of this machine, measured here by filling arrays of the output's size (freshly
@@ -27,7 +27,7 @@ try:
 except ImportError:  # a checkout that was not installed with pip
     sys.path.insert(0, REPO_ROOT)
 # the per-point reference lives with the tests
-sys.path.insert(0, osp.join(REPO_ROOT, 'tests', 'datasets'))
+sys.path.insert(0, osp.join(REPO_ROOT, 'tests', 'helpers'))
 
 from heatmap_reference import reference_pose_target  # noqa: E402
 

@@ -6,6 +6,7 @@ Test modules can use the fixtures (``golden``, ``shared_dir``) or import the pla
 import gzip
 import os
 import pickle
+import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Optional
@@ -17,6 +18,11 @@ import pytest
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# modules shared by tests of several folders (tiny models, the per-point heatmap reference, end-to-end helpers);
+# the test folders mirror the package, the helpers belong to none of them
+HELPERS = Path(__file__).resolve().parent / 'helpers'
+if str(HELPERS) not in sys.path:
+    sys.path.insert(0, str(HELPERS))
 GOLDEN_RELPATH = Path('compat') / 'pyskl_golden.pkl.gz'
 
 

@@ -1,7 +1,7 @@
 """The vectorised numpy heatmap engine: `draw_heatmaps` draws the heatmap volume of a whole clip at once.
 
 The algorithm is pyskl's (one Gaussian window per frame, person and joint or limb, see `pyskl.heatmaps`), which
-pyskl draws point by point; the per-point form lives with the tests (``tests/datasets/heatmap_reference.py``) as
+pyskl draws point by point; the per-point form lives with the tests (``tests/helpers/heatmap_reference.py``) as
 the reference this engine is checked against. Here the windows of all points (limbs) of a clip are evaluated at
 once as a stack of small patches ``[N, Ky, Kx]`` and combined into the volume with one unbuffered
 ``np.maximum.at`` per patch stack. It reproduces the window cut of the reference exactly (per-point window bounds

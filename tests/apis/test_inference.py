@@ -1,22 +1,17 @@
 """init_recognizer / inference_recognizer and tools/infer.py on a tiny trained text recognizer."""
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from analysis_helpers import load_tool, shared_tiny_run
+from e2e_utils import write_tiny_config
 
-TESTS = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(TESTS / 'tools'))
-from analysis_helpers import load_tool, shared_tiny_run  # noqa: E402
-from e2e_utils import write_tiny_config  # noqa: E402
-
-from pyskl.apis import inference_recognizer, init_recognizer  # noqa: E402
-from pyskl.apis.inference import class_names_of, sample_scores  # noqa: E402
-from pyskl.apis.test import single_gpu_test  # noqa: E402
-from pyskl.datasets.from_config import build_test_loader  # noqa: E402
-from pyskl.visualization import load_pose_samples  # noqa: E402
+from pyskl.apis import inference_recognizer, init_recognizer
+from pyskl.apis.inference import class_names_of, sample_scores
+from pyskl.apis.test import single_gpu_test
+from pyskl.datasets.from_config import build_test_loader
+from pyskl.visualization import load_pose_samples
 
 
 @pytest.fixture(scope='module')

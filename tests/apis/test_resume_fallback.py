@@ -6,8 +6,6 @@ import torch
 from mmcv import Config
 
 from pyskl.apis.train import find_resume_checkpoint, remove_orphan_best, warn_if_never_validated
-from pyskl.datasets.from_config import check_data_keys, loader_settings
-from pyskl.models.recognizers.base import model_num_classes
 from pyskl.utils.checkpoint import CheckpointError, save_checkpoint_atomic
 
 
@@ -78,35 +76,3 @@ def test_validate_that_never_evaluates_warns(caplog, evaluation, epochs, warns):
     with caplog.at_level(logging.WARNING, logger='pyskl'):
         warn_if_never_validated(Config(dict(evaluation=evaluation)), epochs, logging.getLogger('pyskl'))
     assert ('never evaluates' in caplog.text) == warns
-
-
-def test_unknown_data_keys_are_refused_with_the_known_ones():
-    cfg = Config(dict(data=dict(videos_per_gpus=4, train=dict(), val=dict(), test=dict())))
-    with pytest.raises(KeyError, match='videos_per_gpus') as err:
-        check_data_keys(cfg)
-    assert 'test_dataloader' in str(err.value) and 'workers_per_gpu' in str(err.value)
-    with pytest.raises(KeyError, match='videos_per_gpus'):
-        loader_settings(cfg, 'train')
-    check_data_keys(Config(dict(data=dict(videos_per_gpu=4, workers_per_gpu=0, test_dataloader=dict(), train={}))))
-
-
-def test_model_num_classes_of_a_classifier_and_a_text_recognizer():
-    from pyskl.models import build_model
-    model = build_model(dict(type='Recognizer3D', backbone=dict(type='ResNet3dSlowOnly', in_channels=17,
-                                                                base_channels=4, num_stages=3, out_indices=(2, ),
-                                                                stage_blocks=(1, 1, 1), conv1_stride=(1, 1),
-                                                                pool1_stride=(1, 1), inflate=(0, 1, 1),
-                                                                spatial_strides=(2, 2, 2),
-                                                                temporal_strides=(1, 1, 2)),
-                             cls_head=dict(type='I3DHead', in_channels=64, num_classes=7)))
-    assert model_num_classes(model) == 7
-
-    class TextBranch(torch.nn.Module):
-        num_sentences = 5
-
-    class TextModel(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.text_branch = TextBranch()
-    assert model_num_classes(TextModel()) == 5
-    assert model_num_classes(torch.nn.Linear(1, 1)) is None

@@ -23,7 +23,7 @@ total_epochs = 3
 """
 ARGS = ['--seed', '0', '--deterministic', '--validate']
 KILLS = ['train:2:3', 'eval:2:2', 'checkpoint:3']
-KILL_AT = str(REPO_ROOT / 'tests' / 'tools' / 'kill_at.py')
+KILL_AT = str(REPO_ROOT / 'tests' / 'helpers' / 'kill_at.py')
 TRAIN = str(REPO_ROOT / 'tools' / 'train.py')
 
 

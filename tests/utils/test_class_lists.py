@@ -5,7 +5,7 @@ import pytest
 
 from pyskl.utils.class_lists import check_class_list, load_class_list
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = {'ntu60': 60, 'ntu120': 120, 'hmdb51': 51, 'ucf101': 101}
 
 

@@ -15,7 +15,7 @@ from mmcv import Config
 
 from pyskl.models.cnns.visece_video import Visece_Video
 
-CONFIG_ROOT = Path(__file__).resolve().parents[1] / 'configs'
+CONFIG_ROOT = Path(__file__).resolve().parents[2] / 'configs'
 MODEL_BASES = CONFIG_ROOT / '_base_' / 'models'
 # the structure of PoseC3D's ResNet3dSlowOnly; variants change only widths and depths (base_channels, stage_blocks)
 SLOWONLY_STRUCTURE = ('in_channels', 'num_stages', 'out_indices', 'conv1_stride', 'pool1_stride', 'inflate',

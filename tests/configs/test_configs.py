@@ -12,7 +12,7 @@ from pyskl.datasets import build_dataset
 from pyskl.datasets.compressed_pose import compress_annotation
 from pyskl.models import build_model
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(p for p in (REPO_ROOT / 'configs').rglob('*.py') if '_base_' not in p.parts)
 
 

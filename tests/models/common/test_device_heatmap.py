@@ -15,7 +15,7 @@ from pyskl.datasets.pipelines.keypoint_formatting import PAD_COORDINATE
 from pyskl.models import build_model
 from pyskl.models.common import HeatmapGenerator
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 CONFIG_DIR = REPO_ROOT / 'configs' / 'posec3d' / 'slowonly_r50_ntu60_xsub'
 MODES = {'kp': dict(with_kp=True, with_limb=False), 'limb': dict(with_kp=False, with_limb=True),
          'both': dict(with_kp=True, with_limb=True)}
