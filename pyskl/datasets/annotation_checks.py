@@ -15,14 +15,11 @@ from typing import Callable, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..utils.validation import is_int
 from .errors import AnnotationError, sample_error
 
 Fail = Callable[[str, str], AnnotationError]
 _MAX_LISTED = 5
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def check_image_shape(ann: dict, field: str, fail: Fail, required: bool) -> None:
@@ -34,7 +31,7 @@ def check_image_shape(ann: dict, field: str, fail: Fail, required: bool) -> None
     shape = ann[field]
     if isinstance(shape, np.ndarray):
         shape = shape.tolist() if shape.ndim == 1 else shape
-    if not isinstance(shape, (tuple, list)) or len(shape) != 2 or not all(_is_int(x) for x in shape):
+    if not isinstance(shape, (tuple, list)) or len(shape) != 2 or not all(is_int(x) for x in shape):
         raise fail(field, f'is {shape!r} ({type(ann[field]).__name__}); expected (h, w): two ints, e.g. (1080, 1920)')
     if min(shape) < 1:
         raise fail(field, f'is {tuple(int(x) for x in shape)}; height and width must be positive')

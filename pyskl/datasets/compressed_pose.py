@@ -23,6 +23,7 @@ from typing import Any, Optional, Tuple
 
 import numpy as np
 
+from ..utils.validation import is_int
 from .errors import AnnotationError, sample_error
 from .pickle_io import read_pickle, unpickle_stream
 
@@ -44,10 +45,6 @@ def _name(ann: dict) -> Optional[str]:
     return ann.get('frame_dir', ann.get('filename'))
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
 def check_compressed(ann_file: str, index: int, ann: dict, box_thr: Optional[float] = None) -> None:
     """Raise an `AnnotationError` naming the file, the sample and the field for a malformed compressed sample.
 
@@ -60,7 +57,7 @@ def check_compressed(ann_file: str, index: int, ann: dict, box_thr: Optional[flo
         return sample_error(ann_file, index, _name(ann), field, problem)
 
     total = ann.get('total_frames')
-    if not _is_int(total) or total < 1:
+    if not is_int(total) or total < 1:
         raise fail('total_frames', f'is {total!r}; a compressed sample needs the number of frames (an int >= 1)')
     frame_inds = ann['frame_inds']
     if not isinstance(frame_inds, np.ndarray) or frame_inds.ndim != 1 or (frame_inds.size
@@ -126,7 +123,7 @@ def valid_fraction(ann_file: str, index: int, ann: dict, box_thr: Optional[float
         return sample_error(ann_file, index, _name(ann), field, problem)
 
     total = ann.get('total_frames')
-    if not _is_int(total) or total < 1:
+    if not is_int(total) or total < 1:
         raise fail('total_frames', f'is {total!r}; valid_ratio needs a positive int')
     valid = ann.get('valid')
     if isinstance(valid, (int, float, np.number)) and not isinstance(valid, (bool, np.bool_)):

@@ -5,6 +5,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ..utils.logger import get_root_logger
+from ..utils.validation import check_class_subset, is_int
 from . import annotation_checks as checks
 from . import compressed_pose
 from .base import BaseDataset
@@ -13,10 +14,6 @@ from .pickle_io import read_pickle as _read_pickle
 from .registry import DATASETS
 
 _MAX_LISTED = 5
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 @DATASETS.register_module()
@@ -120,21 +117,7 @@ class PoseDataset(BaseDataset):
         where = f'PoseDataset({ann_file}): class_subset'
         if kwargs.get('multi_class'):
             raise ValueError(f'{where} is not supported with multi_class=True')
-        if isinstance(class_subset, (str, bytes)) or not isinstance(class_subset, (list, tuple, np.ndarray)):
-            raise TypeError(f'{where} must be a list of 0-based class ids, got {class_subset!r}')
-        ids = list(class_subset)
-        if not ids:
-            raise ValueError(f'{where} is empty; give the class ids to keep (or None for all classes)')
-        if not all(_is_int(x) for x in ids):
-            raise TypeError(f'{where} must hold ints (0-based class ids: NTU action A11 is 10), got {ids}')
-        ids = [int(x) for x in ids]
-        num_classes = kwargs.get('num_classes')
-        bad = [x for x in ids if x < 0 or (num_classes is not None and x >= num_classes)]
-        if bad:
-            raise ValueError(f'{where} holds {bad}, outside [0, {num_classes if num_classes is not None else "inf"})')
-        if len(set(ids)) != len(ids):
-            raise ValueError(f'{where} lists some classes more than once: {ids}')
-        return ids
+        return check_class_subset(class_subset, kwargs.get('num_classes'), name=where)
 
     # ------------------------------------------------------------------ loading
 
@@ -302,7 +285,7 @@ class PoseDataset(BaseDataset):
         if 'total_frames' not in ann:
             raise fail('total_frames', f'missing; expected the number of frames ({kp.shape[1]} in keypoint)')
         total = ann['total_frames']
-        if not _is_int(total):
+        if not is_int(total):
             raise fail('total_frames', f'is {total!r} ({type(total).__name__}), expected an int')
         if total != kp.shape[1]:
             raise fail('total_frames', f'is {total} but keypoint has {kp.shape[1]} frames (shape {kp.shape})')
@@ -333,11 +316,11 @@ class PoseDataset(BaseDataset):
             raise fail('label', 'missing; every sample needs its class index')
         label = ann['label']
         if self.multi_class:
-            if not isinstance(label, (list, tuple, np.ndarray)) or not all(_is_int(x) for x in label):
+            if not isinstance(label, (list, tuple, np.ndarray)) or not all(is_int(x) for x in label):
                 raise fail('label', f'is {label!r}, expected a list of int class indices (multi_class=True)')
             values = list(label)
         else:
-            if not _is_int(label):
+            if not is_int(label):
                 raise fail('label', f'is {label!r} ({type(label).__name__}), expected an int class index')
             values = [label]
         for value in values:
@@ -371,7 +354,7 @@ class PoseDataset(BaseDataset):
                 present &= mask
             count = int(present.any(axis=0).sum())
         total = ann.get('total_frames')
-        if not _is_int(total) or total < 1:
+        if not is_int(total) or total < 1:
             raise sample_error(self.ann_file, index, name, 'total_frames',
                                f'is {total!r}; valid_ratio needs a positive int')
         return float(count) / total

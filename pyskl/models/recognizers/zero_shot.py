@@ -10,40 +10,11 @@ the masked classes get ``-inf``, so they never rank above a subset class.
 """
 from typing import Optional, Sequence
 
-import numpy as np
 import torch
 
+from ...utils.validation import check_class_subset
+
 __all__ = ['check_class_subset', 'class_subset_mask', 'restrict_to_classes', 'ClassSubsetScoring']
-
-
-def check_class_subset(class_subset: Optional[Sequence[int]], num_classes: Optional[int] = None,
-                       name: str = 'class_subset') -> Optional[list]:
-    """Validate a list of 0-based class ids and return it as a list of Python ints (None stays None).
-
-    Args:
-        class_subset (Sequence[int] | None): the classes, e.g. ``[10, 11, 19, 26, 56]``.
-        num_classes (int, optional): every id must be below it.
-        name (str): what the list is called in error messages.
-    """
-    if class_subset is None:
-        return None
-    if isinstance(class_subset, (str, bytes)) or not hasattr(class_subset, '__iter__'):
-        raise TypeError(f'{name}={class_subset!r}: give a list of 0-based class ids, e.g. [10, 11, 19]')
-    ids = list(class_subset)
-    if not ids:
-        raise ValueError(f'{name} is empty: give at least one class id (or None for all classes)')
-    for value in ids:
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-            raise TypeError(f'{name} holds {value!r} ({type(value).__name__}); class ids are 0-based ints (NTU '
-                            'action A11 is id 10)')
-    ids = [int(v) for v in ids]
-    bad = [v for v in ids if v < 0 or (num_classes is not None and v >= num_classes)]
-    if bad:
-        limit = f'[0, {num_classes})' if num_classes is not None else '>= 0'
-        raise ValueError(f'{name} holds class ids {bad} outside {limit}')
-    if len(set(ids)) != len(ids):
-        raise ValueError(f'{name} lists some class ids twice: {sorted(v for v in set(ids) if ids.count(v) > 1)}')
-    return ids
 
 
 def class_subset_mask(class_subset: Sequence[int], num_classes: int,
