@@ -13,10 +13,10 @@ except ImportError:
     import pyskl  # noqa: F401
 
 
-def run_cli(main) -> None:
+def run_cli(main, user_errors: tuple = ()) -> None:
     """Run a tool's ``main()``; a user mistake (a config, annotation or type-name error, whose message names the file
-    and what to do) ends with that message and exit code 1 instead of a traceback. ``PYSKL_TRACEBACK=1`` shows the
-    traceback too."""
+    and what to do; or one of the tool's own ``user_errors`` types) ends with that message and exit code 1 instead of
+    a traceback. ``PYSKL_TRACEBACK=1`` shows the traceback too."""
     import os
 
     from pyskl.datasets.errors import AnnotationError
@@ -24,7 +24,7 @@ def run_cli(main) -> None:
     from pyskl.utils.registry import UnknownTypeError
     try:
         main()
-    except (ConfigError, AnnotationError, UnknownTypeError) as exc:
+    except (ConfigError, AnnotationError, UnknownTypeError, *user_errors) as exc:
         if os.environ.get('PYSKL_TRACEBACK'):
             raise
         sys.exit(f'error: {exc}')
