@@ -32,3 +32,12 @@ def run_cli(main, user_errors: tuple = ()) -> None:
         if not str(exc).startswith('"unknown keys in data') or os.environ.get('PYSKL_TRACEBACK'):
             raise
         sys.exit(f'error: {exc.args[0]}')
+
+
+def file_errors() -> tuple:
+    """The errors with which the inference and analysis tools refuse a file (a missing or existing output, a scores
+    file or sample that does not match, a checkpoint that cannot be read or does not fit): each message names the
+    file and what to do."""
+    from pyskl.apis.inference import CheckpointMismatchError
+    from pyskl.utils.checkpoint import CheckpointError
+    return (FileExistsError, FileNotFoundError, ValueError, CheckpointError, CheckpointMismatchError)

@@ -16,10 +16,6 @@ import sys
 import _bootstrap
 
 
-class InferenceLoadError(RuntimeError):
-    """The checkpoint does not fit the config's model (the message lists the keys)."""
-
-
 def parse_args(argv=None):
     from mmcv import DictAction
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -48,12 +44,7 @@ def main(argv=None) -> list:
             raise SystemExit(f'--out {args.out}: the results are written as JSON; use a .json file name')
         check_new_files([args.out], args.overwrite)
     samples = select_samples(args.ann_file, args.sample)
-    try:
-        model = init_recognizer(args.config, args.checkpoint, device=args.device, cfg_options=args.cfg_options)
-    except RuntimeError as exc:
-        if not str(exc).startswith(f'checkpoint {args.checkpoint} '):
-            raise
-        raise InferenceLoadError(str(exc)) from exc
+    model = init_recognizer(args.config, args.checkpoint, device=args.device, cfg_options=args.cfg_options)
     names = class_names_of(model)
     results = []
     for sample in samples:
@@ -75,5 +66,4 @@ def main(argv=None) -> list:
 
 
 if __name__ == '__main__':
-    # the errors of sample selection, sample checks and checkpoint loading name the file and the sample
-    _bootstrap.run_cli(main, user_errors=(FileExistsError, FileNotFoundError, ValueError, InferenceLoadError))
+    _bootstrap.run_cli(main, user_errors=_bootstrap.file_errors())

@@ -27,10 +27,17 @@ from ..datasets.pipelines import Compose
 from ..models import build_model
 from ..utils import get_root_logger
 from ..utils.checkpoint import load_checkpoint
+from ..utils.config_check import build_or_explain
 from ..utils.config_check import load_config as checked_config
 
-__all__ = ['init_recognizer', 'inference_recognizer', 'prepare_sample', 'sentence_vocabulary', 'class_names_of',
-           'load_config']
+__all__ = ['CheckpointMismatchError', 'init_recognizer', 'inference_recognizer', 'prepare_sample',
+           'sentence_vocabulary', 'class_names_of', 'load_config']
+
+
+
+class CheckpointMismatchError(RuntimeError):
+    """`init_recognizer`: the checkpoint cannot be loaded into the config's model (the message says why)."""
+
 
 # input keys a recognizer's forward takes from a test batch (heatmap volumes, or compact keypoints)
 FORWARD_KEYS = ('imgs', 'keypoint', 'keypoint_score', 'img_shape')
@@ -105,7 +112,7 @@ def init_recognizer(config: Union[str, os.PathLike, Config],
     if checkpoint is not None:
         _drop_pretrained(model_cfg)
     try:
-        model = build_model(model_cfg)
+        model = build_or_explain(build_model, model_cfg, getattr(cfg, 'filename', '<Config>'), 'model')
     except FileNotFoundError as e:
         # the text encoder's pretrained weights are not available offline, but the checkpoint holds trained ones
         fallback = _without_hub_text_weights(model_cfg) if checkpoint is not None else None
@@ -117,7 +124,7 @@ def init_recognizer(config: Union[str, os.PathLike, Config],
         try:
             load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
         except RuntimeError as e:
-            raise RuntimeError(f'checkpoint {checkpoint} does not fit the model of config '
+            raise CheckpointMismatchError(f'checkpoint {checkpoint} does not fit the model of config '
                                f'{getattr(cfg, "filename", "<Config>")}: {e}\nUse the checkpoint trained with this '
                                'config.') from e
     model.cfg = cfg
