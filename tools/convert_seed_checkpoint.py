@@ -24,6 +24,8 @@ def parse_args(argv=None):
                         help='which recognizer the weights belong to (default: detected from the keys)')
     parser.add_argument('--type-vocab-size', type=int, default=SEED_TYPE_VOCAB_SIZE,
                         help='rows of the zero token-type table added to each BERT (0: none; default %(default)s)')
+    parser.add_argument('--unsafe-load', action='store_true',
+                        help='fully unpickle IN (can run code from the file; only for files you trust)')
     return parser.parse_args(argv)
 
 
@@ -31,13 +33,17 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     import torch
 
-    from pyskl.utils.checkpoint import get_state_dict, load_checkpoint_file
+    from pyskl.utils.checkpoint import CheckpointError, get_state_dict, load_checkpoint_file, set_unsafe_load
     from pyskl.utils.io import atomic_write_bytes
     from pyskl.utils.seed_checkpoint import convert_seed_state_dict
 
     if osp.exists(args.output):
         sys.exit(f'error: {args.output} exists; choose another output path (nothing is overwritten)')
-    checkpoint = load_checkpoint_file(args.input)
+    set_unsafe_load(args.unsafe_load)
+    try:
+        checkpoint = load_checkpoint_file(args.input)
+    except (CheckpointError, FileNotFoundError) as error:
+        sys.exit(f'error: {error}')
     try:
         state, report = convert_seed_state_dict(get_state_dict(checkpoint, args.input), args.recognizer,
                                                 type_vocab_size=args.type_vocab_size, source=args.input)

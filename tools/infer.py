@@ -13,7 +13,7 @@ import json
 import os.path as osp
 import sys
 
-import _bootstrap  # noqa: F401
+import _bootstrap
 
 
 def parse_args(argv=None):
@@ -66,4 +66,4 @@ def main(argv=None) -> list:
 
 
 if __name__ == '__main__':
-    main()
+    _bootstrap.run_cli(main, user_errors=_bootstrap.file_errors())

@@ -95,10 +95,14 @@ def parse_args(argv=None):
 
 
 def load_config(path: str):
-    from mmcv import Config
+    from pyskl.utils.config_check import ConfigError
+    from pyskl.utils.config_check import load_config as checked_config
     if not osp.isfile(path):
         raise SweepError(f'config {path} does not exist')
-    return Config.fromfile(path)
+    try:  # the checks tools/train.py makes, before any run of the grid starts
+        return checked_config(path)
+    except ConfigError as exc:
+        raise SweepError(str(exc)) from None
 
 
 def parse_fixed(options: List[str]) -> Dict[str, Any]:

@@ -9,7 +9,7 @@ import json
 import os
 import os.path as osp
 
-import _bootstrap  # noqa: F401
+import _bootstrap
 
 
 def parse_args(argv=None):
@@ -17,7 +17,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Test a recognizer checkpoint')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('-C', '--checkpoint', required=True, help='checkpoint file')
-    parser.add_argument('--out', help='dump the per-sample scores (.pkl / .json) here')
+    parser.add_argument('--out', help='dump the per-sample scores (.pkl / .json) here (an existing file is refused)')
+    parser.add_argument('--overwrite', action='store_true', help='replace an existing --out / --dump-features file')
     parser.add_argument('--dump-features', metavar='FILE',
                         help='write the per-sample embeddings (.pkl / .json) to FILE and compute no metrics')
     parser.add_argument('--non-strict', action='store_true',
@@ -41,8 +42,6 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    from mmcv import Config
-
     from pyskl.apis.test import evaluation_kwargs, run_test
     from pyskl.core.parallel import wrap_model
     from pyskl.datasets.from_config import build_test_loader, check_data_keys
@@ -50,10 +49,16 @@ def main(argv=None):
     from pyskl.models.recognizers.base import model_num_classes
     from pyskl.utils import get_root_logger
     from pyskl.utils.checkpoint import CheckpointError, load_checkpoint, set_unsafe_load
+    from pyskl.utils.config_check import ConfigError, build_or_explain, check_output_file, load_config
     from pyskl.utils.dist import get_dist_info, init_dist, is_distributed
 
-    cfg = Config.fromfile(args.config)
-    cfg.merge_from_dict(args.cfg_options)
+    try:
+        cfg = load_config(args.config, args.cfg_options)
+        for option, path in (('--out', args.out), ('--dump-features', args.dump_features)):
+            if path:
+                check_output_file(path, option, overwrite=args.overwrite)
+    except ConfigError as exc:
+        raise SystemExit(f'error: {exc}') from None
     check_data_keys(cfg)
     set_unsafe_load(args.unsafe_load or bool(cfg.get('unsafe_load_checkpoint', False)))
     cfg.model.setdefault('test_cfg', dict())
@@ -78,7 +83,7 @@ def main(argv=None):
     rank, _ = get_dist_info()
     logger = get_root_logger(log_level=cfg.get('log_level', 'INFO'))
 
-    model = build_model(cfg.model)
+    model = build_or_explain(build_model, cfg.model, args.config, 'model')
     dataset, loader = build_test_loader(cfg, distributed, model_num_classes(model))
     try:
         load_checkpoint(model, args.checkpoint, strict=not args.non_strict, logger=logger)
@@ -104,4 +109,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    _bootstrap.run_cli(main)

@@ -11,7 +11,7 @@ import os.path as osp
 import sys
 import time
 
-import _bootstrap  # noqa: F401
+import _bootstrap
 
 
 def parse_args(argv=None):
@@ -65,7 +65,6 @@ def log_header(logger, cfg, config_path: str, world_size: int) -> None:
 def main(argv=None):
     args = parse_args(argv)
     import mmcv
-    from mmcv import Config
 
     from pyskl import __version__
     from pyskl.apis import train_model
@@ -76,16 +75,20 @@ def main(argv=None):
     from pyskl.models.recognizers.base import model_num_classes
     from pyskl.utils import get_root_logger
     from pyskl.utils.checkpoint import set_unsafe_load
+    from pyskl.utils.config_check import ConfigError, build_or_explain, check_work_dir, load_config
     from pyskl.utils.dist import broadcast_object, get_dist_info, init_dist
     from pyskl.utils.misc import init_random_seed, set_random_seed
 
-    cfg = Config.fromfile(args.config)
-    cfg.merge_from_dict(args.cfg_options)
+    try:
+        cfg = load_config(args.config, args.cfg_options)
+        if args.work_dir is not None:
+            cfg.work_dir = args.work_dir
+        elif cfg.get('work_dir') is None:
+            cfg.work_dir = derive_work_dir(args.config)
+        check_work_dir(cfg.work_dir)
+    except ConfigError as exc:
+        raise SystemExit(f'error: {exc}') from None
     check_data_keys(cfg)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = derive_work_dir(args.config)
     if args.resume_from is not None:
         cfg.resume_from = args.resume_from
     if args.no_auto_resume:
@@ -137,15 +140,17 @@ def main(argv=None):
     meta = dict(seed=seed, config=cfg.pretty_text, exp_name=osp.basename(args.config), pyskl_version=__version__,
                 run_id=plan['run_id'], run_timestamp=timestamp)
 
-    model = build_model(cfg.model)
+    model = build_or_explain(build_model, cfg.model, args.config, 'model')
     num_classes = model_num_classes(model)
-    datasets = [build_dataset(cfg.data.train, dataset_defaults(num_classes))]
+    datasets = [build_or_explain(build_dataset, cfg.data.train, args.config, 'data.train',
+                                 dataset_defaults(num_classes))]
     if cfg.get('workflow') and len(cfg.workflow) == 2:
-        datasets.append(build_dataset(cfg.data.val, dataset_defaults(num_classes)))
+        datasets.append(build_or_explain(build_dataset, cfg.data.val, args.config, 'data.val',
+                                         dataset_defaults(num_classes)))
     return train_model(model, datasets, cfg, validate=args.validate,
                        test=dict(test_last=args.test_last, test_best=args.test_best), timestamp=timestamp,
                        meta=meta)
 
 
 if __name__ == '__main__':
-    main()
+    _bootstrap.run_cli(main)

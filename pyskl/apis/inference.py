@@ -27,9 +27,17 @@ from ..datasets.pipelines import Compose
 from ..models import build_model
 from ..utils import get_root_logger
 from ..utils.checkpoint import load_checkpoint
+from ..utils.config_check import build_or_explain
+from ..utils.config_check import load_config as checked_config
 
-__all__ = ['init_recognizer', 'inference_recognizer', 'prepare_sample', 'sentence_vocabulary', 'class_names_of',
-           'load_config']
+__all__ = ['CheckpointMismatchError', 'init_recognizer', 'inference_recognizer', 'prepare_sample',
+           'sentence_vocabulary', 'class_names_of', 'load_config']
+
+
+
+class CheckpointMismatchError(RuntimeError):
+    """`init_recognizer`: the checkpoint cannot be loaded into the config's model (the message says why)."""
+
 
 # input keys a recognizer's forward takes from a test batch (heatmap volumes, or compact keypoints)
 FORWARD_KEYS = ('imgs', 'keypoint', 'keypoint_score', 'img_shape')
@@ -41,13 +49,14 @@ def load_config(config: Union[str, os.PathLike, Config], cfg_options: Optional[d
         path = os.fspath(config)
         if not os.path.isfile(path):
             raise FileNotFoundError(f'config {path} does not exist; give the path of a config file (configs/...)')
-        cfg = Config.fromfile(path)
+        # the checks of the train and test tools: misspelt keys, wrong value types, syntax errors
+        cfg = checked_config(path, cfg_options)
     elif isinstance(config, Config):
         cfg = copy.deepcopy(config)
+        if cfg_options:
+            cfg.merge_from_dict(cfg_options)
     else:
         raise TypeError(f'config must be a file path or an mmcv Config, got {type(config).__name__}')
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
     if 'model' not in cfg:
         raise KeyError(f'config {getattr(cfg, "filename", "<Config>")} has no `model` entry')
     return cfg
@@ -103,7 +112,7 @@ def init_recognizer(config: Union[str, os.PathLike, Config],
     if checkpoint is not None:
         _drop_pretrained(model_cfg)
     try:
-        model = build_model(model_cfg)
+        model = build_or_explain(build_model, model_cfg, getattr(cfg, 'filename', '<Config>'), 'model')
     except FileNotFoundError as e:
         # the text encoder's pretrained weights are not available offline, but the checkpoint holds trained ones
         fallback = _without_hub_text_weights(model_cfg) if checkpoint is not None else None
@@ -115,7 +124,7 @@ def init_recognizer(config: Union[str, os.PathLike, Config],
         try:
             load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
         except RuntimeError as e:
-            raise RuntimeError(f'checkpoint {checkpoint} does not fit the model of config '
+            raise CheckpointMismatchError(f'checkpoint {checkpoint} does not fit the model of config '
                                f'{getattr(cfg, "filename", "<Config>")}: {e}\nUse the checkpoint trained with this '
                                'config.') from e
     model.cfg = cfg
@@ -147,6 +156,16 @@ def _check_sample(sample: Dict[str, Any]) -> str:
     if kp.ndim != 4 or kp.shape[-1] not in (2, 3):
         raise ValueError(f'sample {name!r}: keypoint must be [M, T, V, 2] (or [M, T, V, 3] for 3D), got shape '
                          f'{kp.shape}')
+    for field in ('keypoint', 'keypoint_score'):
+        if field not in sample:
+            continue
+        arr = np.asarray(sample[field])
+        if arr.dtype.kind not in 'fiu':
+            raise ValueError(f'sample {name!r}: {field} has dtype {arr.dtype}, expected a numeric (float32) array')
+        if arr.dtype.kind == 'f' and not np.isfinite(arr).all():
+            raise ValueError(f'sample {name!r}: {field} has {int(np.isnan(arr).sum())} NaN and '
+                             f'{int(np.isinf(arr).sum())} inf values (of {arr.size}); mark missing joints with '
+                             'coordinates 0 and score 0 instead')
     if 'keypoint_score' in sample and np.asarray(sample['keypoint_score']).shape != kp.shape[:3]:
         raise ValueError(f'sample {name!r}: keypoint_score must be [M, T, V] = {kp.shape[:3]}, got '
                          f'{np.asarray(sample["keypoint_score"]).shape}')

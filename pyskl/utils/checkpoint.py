@@ -68,6 +68,20 @@ def _numpy_safe_globals() -> list:
     return names
 
 
+def _check_checkpoint_header(path: str) -> None:
+    """Refuse a file that is neither a zip archive (``torch.save``) nor a pickle (the legacy format), so that a text
+    file or an empty file is not reported as a checkpoint holding unsafe objects."""
+    if osp.isdir(path):
+        raise CheckpointError(f'checkpoint {path} is a folder; give the .pth file')
+    with open(path, 'rb') as handle:
+        head = handle.read(4)
+    if not head:
+        raise CheckpointError(f'checkpoint {path} is empty; the file is damaged or truncated')
+    if not (head.startswith(b'PK') or head[:1] == b'\x80'):
+        raise CheckpointError(f'checkpoint {path} is not a PyTorch checkpoint (it starts with {head!r}, not a zip '
+                              'archive or a pickle); give the .pth file that torch.save wrote')
+
+
 def load_checkpoint_file(path: str, map_location: Union[str, torch.device] = 'cpu',
                          unsafe: Optional[bool] = None) -> Any:
     """Read a checkpoint file without running code from it.
@@ -87,6 +101,7 @@ def load_checkpoint_file(path: str, map_location: Union[str, torch.device] = 'cp
         if osp.lexists(path):
             raise FileNotFoundError(f'checkpoint {path} is a link to {os.readlink(path)}, which does not exist')
         raise FileNotFoundError(f'checkpoint {path} does not exist')
+    _check_checkpoint_header(path)
     unsafe = unsafe_load_enabled() if unsafe is None else unsafe
     if unsafe:
         get_root_logger().warning(f'{path}: loading with full unpickling (unsafe load opt-in)')

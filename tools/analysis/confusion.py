@@ -15,7 +15,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-import _bootstrap  # noqa: E402,F401
+import _bootstrap  # noqa: E402
 
 
 def confusion_summary(scores: np.ndarray, labels: np.ndarray, names, pairs: int = 10) -> dict:
@@ -105,4 +105,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    _bootstrap.run_cli(main, user_errors=_bootstrap.file_errors())

@@ -17,7 +17,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-import _bootstrap  # noqa: E402,F401
+import _bootstrap  # noqa: E402
 
 
 def clip_embeddings(model, cfg, max_clips: Optional[int] = None) -> Tuple[np.ndarray, np.ndarray, list]:
@@ -169,4 +169,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    _bootstrap.run_cli(main, user_errors=_bootstrap.file_errors())

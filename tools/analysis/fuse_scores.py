@@ -18,7 +18,7 @@ import numpy as np
 from scipy.special import softmax
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-import _bootstrap  # noqa: E402,F401
+import _bootstrap  # noqa: E402
 
 
 def fuse(scores: Sequence[np.ndarray], weights: Sequence[float], apply_softmax: bool = False) -> np.ndarray:
@@ -107,4 +107,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    _bootstrap.run_cli(main, user_errors=_bootstrap.file_errors())

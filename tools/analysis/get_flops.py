@@ -17,7 +17,7 @@ from typing import Callable, Dict, Tuple
 import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-import _bootstrap  # noqa: E402,F401
+import _bootstrap  # noqa: E402
 
 
 def count_flops(fn: Callable[[], object], depth: int = 2) -> Tuple[int, Dict[str, int]]:
@@ -119,4 +119,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    _bootstrap.run_cli(main, user_errors=_bootstrap.file_errors())

@@ -16,7 +16,7 @@ from collections import OrderedDict
 from typing import Dict, List, Sequence
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-import _bootstrap  # noqa: E402,F401
+import _bootstrap  # noqa: E402
 
 DEFAULT_KEYS = ('loss', 'top1_acc', 'lr')
 
@@ -132,4 +132,4 @@ def main(argv=None) -> List[tuple]:
 
 
 if __name__ == '__main__':
-    main()
+    _bootstrap.run_cli(main, user_errors=_bootstrap.file_errors())

@@ -7,7 +7,7 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-import _bootstrap  # noqa: E402,F401
+import _bootstrap  # noqa: E402
 
 
 def main(argv=None) -> str:
@@ -25,4 +25,4 @@ def main(argv=None) -> str:
 
 
 if __name__ == '__main__':
-    main()
+    _bootstrap.run_cli(main, user_errors=_bootstrap.file_errors())

@@ -17,7 +17,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-import _bootstrap  # noqa: E402,F401
+import _bootstrap  # noqa: E402
 
 NOT_BEFORE_MODEL = ('Collect', 'ToTensor')
 
@@ -145,4 +145,4 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    _bootstrap.run_cli(main, user_errors=_bootstrap.file_errors())

@@ -280,6 +280,8 @@ class Flip:
         if (left_kp is None) != (right_kp is None) or (left_kp is not None and len(left_kp) != len(right_kp)):
             raise ValueError(f'Flip: left_kp and right_kp must both be given with the same length, '
                              f'got {left_kp!r} and {right_kp!r}')
+        if isinstance(flip_ratio, bool) or not isinstance(flip_ratio, (int, float)) or not 0 <= flip_ratio <= 1:
+            raise ValueError(f'Flip: flip_ratio is a probability in [0, 1], got {flip_ratio!r}')
         self.flip_ratio = flip_ratio
         self.direction = direction
         self.flip_label_map = flip_label_map

@@ -93,6 +93,14 @@ class FormatShape:
         return f'{self.__class__.__name__}(input_format={self.input_format!r}, collapse={self.collapse})'
 
 
+def key_list(keys: Sequence[str], step: str, name: str) -> list:
+    """``keys`` as a list of names; a bare string (``keys='imgs'``, which would be read letter by letter) is refused."""
+    if isinstance(keys, str) or not all(isinstance(k, str) for k in keys):
+        raise TypeError(f'{step}: {name} must be a list of key names, e.g. [{keys!r}] or [\'imgs\', \'label\'], '
+                        f'got {keys!r}')
+    return list(keys)
+
+
 @PIPELINES.register_module()
 class Collect:
     """Keep only ``keys`` of the results, plus an optional meta dict.
@@ -114,8 +122,8 @@ class Collect:
                                              'flip_direction', 'img_norm_cfg'),
                  meta_name: str = 'img_metas',
                  nested: bool = False) -> None:
-        self.keys = list(keys)
-        self.meta_keys = list(meta_keys)
+        self.keys = key_list(keys, 'Collect', 'keys')
+        self.meta_keys = key_list(meta_keys, 'Collect', 'meta_keys')
         self.meta_name = meta_name
         self.nested = nested
 
@@ -145,7 +153,7 @@ class ToTensor:
     """
 
     def __init__(self, keys: Sequence[str]) -> None:
-        self.keys = list(keys)
+        self.keys = key_list(keys, 'ToTensor', 'keys')
 
     def __call__(self, results: dict) -> dict:
         for key in self.keys:
