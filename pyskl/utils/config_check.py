@@ -20,6 +20,8 @@ import os
 import os.path as osp
 from typing import Any, Dict, Iterable, Optional
 
+from .validation import is_int
+
 # the top-level keys that the tools, the runner and the recognizers read
 KNOWN_TOP_LEVEL_KEYS = (
     'model', 'data', 'optimizer', 'optimizer_config', 'lr_config', 'momentum_config', 'total_epochs', 'runner',
@@ -69,10 +71,6 @@ def _require(ok: bool, path: str, key: str, value: Any, expected: str) -> None:
                           f'in the config or the --cfg-options value')
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -80,18 +78,18 @@ def _is_number(value: Any) -> bool:
 def check_value_types(cfg, path: str) -> None:
     """Check the type and range of the scalars that the runner and the loaders read (only those that are set)."""
     checks = (
-        ('total_epochs', cfg.get('total_epochs'), lambda v: _is_int(v) and v > 0, 'a positive int'),
-        ('seed', cfg.get('seed'), _is_int, 'an int'),
+        ('total_epochs', cfg.get('total_epochs'), lambda v: is_int(v) and v > 0, 'a positive int'),
+        ('seed', cfg.get('seed'), is_int, 'an int'),
     )
     data = cfg.get('data') or {}
     checks += (
-        ('data.videos_per_gpu', data.get('videos_per_gpu'), lambda v: _is_int(v) and v > 0, 'a positive int'),
-        ('data.workers_per_gpu', data.get('workers_per_gpu'), lambda v: _is_int(v) and v >= 0,
+        ('data.videos_per_gpu', data.get('videos_per_gpu'), lambda v: is_int(v) and v > 0, 'a positive int'),
+        ('data.workers_per_gpu', data.get('workers_per_gpu'), lambda v: is_int(v) and v >= 0,
          'an int >= 0'),
     )
     for section in ('evaluation', 'checkpoint_config', 'log_config'):
         interval = (cfg.get(section) or {}).get('interval')
-        checks += ((f'{section}.interval', interval, lambda v: _is_int(v) and v > 0, 'a positive int'),)
+        checks += ((f'{section}.interval', interval, lambda v: is_int(v) and v > 0, 'a positive int'),)
     optimizer = cfg.get('optimizer') or {}
     for key in ('lr', 'weight_decay', 'momentum'):
         checks += ((f'optimizer.{key}', optimizer.get(key), lambda v: _is_number(v) and v >= 0,

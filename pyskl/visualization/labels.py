@@ -36,7 +36,8 @@ def load_scores(path: str, num_samples: Optional[int] = None, what: str = 'score
         with open(path) as f:
             data = json.load(f)
     else:
-        data = _read_pickle(path, what=what)
+        data = _read_pickle(path, what=what, expected='a tools/test.py --out scores pickle',
+                            trust_hint='convert it to a list of numpy arrays in a trusted Python session')
     try:
         scores = np.stack([np.asarray(row, dtype=np.float64) for row in data])
     except (TypeError, ValueError) as e:

@@ -37,3 +37,4 @@ def test_a_failed_encoding_leaves_the_existing_file_untouched(tmp_path, monkeypa
 def test_other_formats_are_refused_by_name(tmp_path):
     with pytest.raises(ValueError, match='clip.avi'):
         skeleton.write_video(str(tmp_path / 'clip.avi'), frames())
+
