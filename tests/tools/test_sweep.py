@@ -291,7 +291,8 @@ def test_sweep_is_killed_resumed_and_summarised(tmp_path):
     out = subprocess.run(cmd, cwd=str(REPO_ROOT), env=tool_env(), capture_output=True, text=True, timeout=900)
     assert out.returncode == 1, out.stdout + out.stderr
     assert '1 finished, 3 to run' in out.stdout
-    assert 'Invalid learning rate' in out.stdout and 'lr=-1_seed=0, lr=-1_seed=1' in out.stderr
+    # the failing runs stop at the config check (a negative learning rate), and the sweep names them
+    assert 'optimizer.lr is -1' in out.stdout and 'lr=-1_seed=0, lr=-1_seed=1' in out.stderr
     assert _snapshot(first) == before
     assert len(json.loads((first / 'sweep_run.json').read_text())['attempts']) == 1
     logs = sorted(second.glob('*.log.json'))
