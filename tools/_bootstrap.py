@@ -21,9 +21,11 @@ def run_cli(main, user_errors: tuple = ()) -> None:
 
     from pyskl.datasets.errors import AnnotationError
     from pyskl.utils.config_check import ConfigError
+    from pyskl.utils.dist import shutdown_dist
     from pyskl.utils.registry import UnknownTypeError
     try:
         main()
+        shutdown_dist()  # every rank waits for the others before the process group goes
     except (ConfigError, AnnotationError, UnknownTypeError, *user_errors) as exc:
         if os.environ.get('PYSKL_TRACEBACK'):
             raise

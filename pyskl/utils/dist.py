@@ -56,6 +56,20 @@ def is_distributed() -> bool:
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
 
+def shutdown_dist() -> None:
+    """End a distributed run cleanly: wait for every rank, then destroy the process group (no-op without one).
+
+    A rank that returns early (the test tools' ranks other than 0, which do not evaluate) would otherwise exit while
+    rank 0 still works, and gloo's threads can abort that process at exit ("terminate called without an active
+    exception"), failing the whole launch.
+    """
+    if not (dist.is_available() and dist.is_initialized()):
+        return
+    if dist.get_world_size() > 1:
+        dist.barrier()
+    dist.destroy_process_group()
+
+
 def broadcast_object(obj, src: int = 0):
     """Send a picklable object from ``src`` to every rank (no-op without a process group)."""
     if not (dist.is_available() and dist.is_initialized()):
