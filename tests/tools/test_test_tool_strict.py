@@ -1,5 +1,4 @@
 """tools/test.py refuses a checkpoint that does not fit, writes embeddings only on request, checks every label."""
-import importlib.util
 import pickle
 import subprocess
 import sys
@@ -7,6 +6,7 @@ import sys
 import numpy as np
 import pytest
 import torch
+from analysis_helpers import load_tool
 from e2e_utils import REPO_ROOT, make_tiny_dataset, tool_env, write_tiny_config
 from mmcv import Config
 
@@ -14,17 +14,6 @@ from pyskl.models import build_model
 from pyskl.utils.checkpoint import save_checkpoint_atomic
 
 TINY_MODEL = "model = dict(backbone=dict(base_channels=4, stage_blocks=(1, 1, 1)), cls_head=dict(in_channels=64))\n"
-
-
-def load_test_tool():
-    spec = importlib.util.spec_from_file_location('pyskl_test_tool', REPO_ROOT / 'tools' / 'test.py')
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(REPO_ROOT / 'tools'))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(REPO_ROOT / 'tools'))
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -41,7 +30,7 @@ def setup(tmp_path_factory):
     state['backbone.extra.weight'] = torch.zeros(1)
     del state['backbone.conv1.conv.weight']
     torch.save(dict(state_dict=state), root / 'other.pth')
-    return dict(root=root, ann=ann, config=config, tool=load_test_tool())
+    return dict(root=root, ann=ann, config=config, tool=load_tool('test.py'))
 
 
 @pytest.mark.slow

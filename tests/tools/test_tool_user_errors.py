@@ -1,12 +1,11 @@
 """User mistakes given to tools/train.py and tools/test.py end with one `error:` line naming the file and the key,
 before anything is written, and never replace an existing file."""
-import importlib.util
 import re
 import subprocess
-import sys
 
 import pytest
 import torch
+from analysis_helpers import load_tool
 from e2e_utils import REPO_ROOT, make_tiny_dataset, python_tool, tool_env, write_tiny_config
 from mmcv import Config
 
@@ -16,17 +15,6 @@ from pyskl.utils.config_check import ConfigError
 TINY_MODEL = 'model = dict(backbone=dict(base_channels=4, stage_blocks=(1, 1, 1)), cls_head=dict(in_channels=64))\n'
 
 
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(f'pyskl_tool_{name}', REPO_ROOT / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(REPO_ROOT / 'tools'))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(REPO_ROOT / 'tools'))
-    return module
-
-
 @pytest.fixture(scope='module')
 def setup(tmp_path_factory):
     root = tmp_path_factory.mktemp('user_errors')
@@ -34,7 +22,7 @@ def setup(tmp_path_factory):
     config = write_tiny_config(root / 'tiny.py', ann, extra=TINY_MODEL)
     torch.manual_seed(0)
     torch.save(dict(state_dict=build_model(Config.fromfile(str(config)).model).state_dict()), root / 'fits.pth')
-    return dict(root=root, ann=ann, config=config, train=load_tool('train'), test=load_tool('test'))
+    return dict(root=root, ann=ann, config=config, train=load_tool('train.py'), test=load_tool('test.py'))
 
 
 def test_a_misspelt_top_level_key_stops_train_before_the_work_dir_is_made(setup, tmp_path):
