@@ -29,6 +29,8 @@ def parse_args(argv=None):
     parser.add_argument('--out', help='write the results here (.json); an existing file is not overwritten')
     parser.add_argument('--overwrite', action='store_true', help='allow --out to replace an existing file')
     parser.add_argument('--device', default='cpu', help="e.g. 'cpu' or 'cuda:0'")
+    parser.add_argument('--unsafe-load', action='store_true',
+                        help='fully unpickle the checkpoint (can run code from the file; only for files you trust)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={}, help='override config entries')
     return parser.parse_args(argv)
 
@@ -44,6 +46,9 @@ def main(argv=None) -> list:
             raise SystemExit(f'--out {args.out}: the results are written as JSON; use a .json file name')
         check_new_files([args.out], args.overwrite)
     samples = select_samples(args.ann_file, args.sample)
+    if args.unsafe_load:
+        from pyskl.utils.checkpoint import set_unsafe_load
+        set_unsafe_load(True)
     model = init_recognizer(args.config, args.checkpoint, device=args.device, cfg_options=args.cfg_options)
     names = class_names_of(model)
     results = []

@@ -192,3 +192,23 @@ def test_checkpoint_stands_in_for_missing_bert_base_weights(run, model, test_sco
     recognizer = init_recognizer(str(config), str(run.checkpoint))
     samples, expected = test_scores
     np.testing.assert_allclose(sample_scores(recognizer, samples[0]), expected[0], rtol=1e-5, atol=1e-7)
+
+
+def test_infer_loads_a_checkpoint_with_objects_only_with_unsafe_load(run, model, tmp_path, capsys):
+    import argparse
+
+    from pyskl.utils.checkpoint import CheckpointError, set_unsafe_load
+    checkpoint = torch.load(str(run.checkpoint), map_location='cpu', weights_only=True)
+    checkpoint['meta'] = dict(checkpoint.get('meta', {}), args=argparse.Namespace(lr=0.1))  # an object, not data
+    unsafe = tmp_path / 'with_objects.pth'
+    torch.save(checkpoint, str(unsafe))
+    infer = load_tool('infer.py')
+    frame_dir = load_pose_samples(str(run.ann_file))[0]['frame_dir']
+    args = [str(run.config), str(unsafe), str(run.ann_file), '--sample', frame_dir, '--topk', '1']
+    with pytest.raises((CheckpointError, RuntimeError), match='unsafe'):
+        infer.main(args)
+    try:
+        results = infer.main(args + ['--unsafe-load'])
+    finally:
+        set_unsafe_load(False)
+    assert results and results[0]['frame_dir'] == frame_dir

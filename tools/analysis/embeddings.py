@@ -124,6 +124,8 @@ def main(argv=None) -> dict:
     parser.add_argument('--class-list', help='class sentences CSV for the labels (default: the model\'s)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--unsafe-load', action='store_true',
+                        help='fully unpickle the checkpoint (can run code from the file; only for files you trust)')
     parser.add_argument('--out-dir', help='output folder (default: <checkpoint folder>/analysis)')
     parser.add_argument('--overwrite', action='store_true', help='replace existing output files')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={}, help='override config entries')
@@ -136,6 +138,9 @@ def main(argv=None) -> dict:
     outputs = {name: osp.join(out_dir, name) for name in ('embeddings.png', 'embeddings.csv', 'similarity.png',
                                                          'similarity.csv')}
     check_new_files(outputs.values(), args.overwrite)
+    if args.unsafe_load:
+        from pyskl.utils.checkpoint import set_unsafe_load
+        set_unsafe_load(True)
     model = init_recognizer(args.config, args.checkpoint, device=args.device, cfg_options=args.cfg_options)
     feats, labels, frame_dirs = clip_embeddings(model, model.cfg, args.max_clips)
     sentences = sentence_embeddings(model)
